@@ -1,0 +1,51 @@
+"""The error hierarchy; app/api/errors.py maps it to HTTP in one place."""
+
+from __future__ import annotations
+
+
+class HearthError(Exception):
+    """Base of every error Hearth raises on purpose."""
+
+
+class StorageError(HearthError):
+    """A file or store could not be written (mapped to 507)."""
+
+
+class StorageFullError(StorageError):
+    """The disk is full (mapped to 507)."""
+
+
+class DataDirLockedError(HearthError):
+    """Another process owns the data directory."""
+
+
+class EmbedderMismatchError(HearthError):
+    """The collection was built with another embedding model: run `hearth reindex`."""
+
+
+class NotFoundError(HearthError):
+    """A named thing does not exist (mapped to 404)."""
+
+
+class ConflictError(HearthError):
+    """The request clashes with work in progress, e.g. a job already running (409)."""
+
+
+class ScrapeError(HearthError):
+    """The blog could not be scraped."""
+
+
+class FetchError(ScrapeError):
+    """A page or feed could not be fetched."""
+
+
+class ExtractError(ScrapeError):
+    """A fetched document could not be parsed."""
+
+
+class BackupError(HearthError):
+    """A backup could not be written, verified or restored."""
+
+
+class ArchiveCorruptError(BackupError):
+    """An archive fails its checksums or its manifest."""

@@ -1,0 +1,111 @@
+"""Durable in-memory documents with group commit.
+
+Reads come from memory. An update is applied in memory at once (the event loop makes
+the read-modify-write atomic), then the caller waits until a flush that includes it has
+reached the disk. Concurrent updates share one flush (group commit), so a burst of
+writes costs far fewer fsyncs than writes. If a flush fails, every update not yet
+durable is rolled back and its callers get the error: an acknowledged write is on disk,
+an unacknowledged one is nowhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import anyio.to_thread
+
+from app.storage.files import atomic_write, load_or_recover
+from app.storage.gate import WriteGate
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class DurableDocument(Generic[T]):
+    """One file, loaded once, written atomically; values must be treated as immutable."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        encode: Callable[[T], bytes],
+        decode: Callable[[bytes], T],
+        default: Callable[[], T],
+        gate: WriteGate | None = None,
+    ) -> None:
+        self.path = path
+        self._gate = gate
+        self._encode = encode
+        self._decode = decode
+        self._default = default
+        self._value: T = default()
+        self._durable: T = self._value
+        self._waiting: asyncio.Future[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self.version = 0
+
+    def load(self) -> list[str]:
+        """Read (or recover, or create) the file; blocking, call once at start."""
+        value, warnings = load_or_recover(self.path, self._decode, self._default)
+        data = self._encode(value)
+        if not self.path.exists() or warnings or self.path.read_bytes() != data:
+            # Persist defaults, recoveries and schema upgrades so the disk matches memory.
+            atomic_write(self.path, data)
+        self._value = self._durable = value
+        return warnings
+
+    @property
+    def value(self) -> T:
+        return self._value
+
+    async def update(self, change: Callable[[T], tuple[T, R]]) -> R:
+        """Apply `change(old) -> (new, result)` and return `result` once `new` is durable.
+
+        Returning the same object as `old` means "no change" and skips the write.
+        """
+        new, result = change(self._value)
+        if new is self._value:
+            return result
+        self._value = new
+        self.version += 1
+        if self._waiting is None:
+            self._waiting = asyncio.get_running_loop().create_future()
+        waiting = self._waiting
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_loop())
+        await asyncio.shield(waiting)
+        return result
+
+    async def _flush_loop(self) -> None:
+        while self._waiting is not None:
+            batch, self._waiting = self._waiting, None
+            snapshot = self._value
+            try:
+                await self._write(self._encode(snapshot))
+            except Exception as exc:
+                # Everything not yet durable is undone, including updates made on top of it.
+                self._value = self._durable
+                for fut in (batch, self._waiting):
+                    if fut is not None and not fut.done():
+                        fut.set_exception(exc)
+                        fut.exception()  # mark retrieved: a cancelled caller must not warn
+                self._waiting = None
+                return
+            self._durable = snapshot
+            if not batch.done():
+                batch.set_result(None)
+
+    async def _write(self, data: bytes) -> None:
+        if self._gate is None:
+            await anyio.to_thread.run_sync(atomic_write, self.path, data)
+            return
+        async with self._gate.write():
+            await anyio.to_thread.run_sync(atomic_write, self.path, data)
+
+    async def drain(self) -> None:
+        """Wait for writes in flight (used at shutdown and before a backup copy)."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
