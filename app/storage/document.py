@@ -57,6 +57,9 @@ class DurableDocument(Generic[T]):
         self._value = self._durable = value
         return warnings
 
+    def encode(self, value: T) -> bytes:
+        return self._encode(value)
+
     @property
     def value(self) -> T:
         return self._value
