@@ -1,0 +1,182 @@
+"""NDJSON export and import: everything an install owns, one JSON object per line.
+
+A header (format, embedder, counts), one line per state file, then one per event with
+its vector, so `hearth import` rebuilds an install without re-embedding when the model
+is the same, and re-embeds when it is not. Both directions stream: a 100k-event log
+never sits in memory as one document.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import anyio.to_thread
+
+from app.errors import HearthError
+from app.storage.event_types import AddResult
+
+FORMAT = 1
+IMPORT_BATCH = 500
+
+Progress = Callable[[str], None]
+WriteState = Callable[[str, str], Awaitable[None]]
+
+
+class ImportFormatError(HearthError):
+    """The file is not a Hearth export (or is cut short); nothing after the bad line is read."""
+
+
+class ExportableStore(Protocol):
+    embedder_name: str
+
+    async def counts(self) -> tuple[int, dict[str, int]]: ...
+
+    def export_batches(self, batch: int = 500) -> AsyncIterator[list[dict[str, Any]]]: ...
+
+    async def import_records(self, records: list[dict[str, Any]]) -> AddResult: ...
+
+
+def _line(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _vector(value: Any) -> list[float] | None:
+    if value is None:
+        return None
+    return [float(x) for x in (value.tolist() if hasattr(value, "tolist") else value)]
+
+
+def _event_lines(batch: list[dict[str, Any]]) -> bytes:
+    out = []
+    for record in batch:
+        event = {key: record.get(key) for key in ("id", "type", "text", "timestamp")}
+        event["received_at"] = record.get("received_at")
+        event["metadata"] = dict(record.get("metadata") or {})
+        event["embedding"] = _vector(record.get("embedding"))
+        out.append(_line({"kind": "event", **event}))
+    return b"".join(out)
+
+
+async def export_lines(
+    store: ExportableStore,
+    state_docs: dict[str, bytes | str],
+    *,
+    stats: dict[str, Any] | None = None,
+) -> AsyncIterator[bytes]:
+    """The export, as chunks of complete lines; `stats["total"]` counts events written."""
+    total, by_type = await store.counts()
+    yield _line(
+        {
+            "kind": "header",
+            "format": FORMAT,
+            "embedder": store.embedder_name,
+            "created_at": time.time(),
+            "counts": {"total": total, "by_type": by_type},
+        }
+    )
+    for name, content in sorted(state_docs.items()):
+        text = content.decode("utf-8") if isinstance(content, bytes) else content
+        yield _line({"kind": "state", "name": name, "content": text})
+    written = 0
+    async for batch in store.export_batches(IMPORT_BATCH):
+        written += len(batch)
+        yield await anyio.to_thread.run_sync(_event_lines, batch)
+    if stats is not None:
+        stats["total"] = written
+
+
+class _Lines:
+    """Numbered, parsed lines of an open file, read in blocks off the event loop."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self._number = 0
+
+    def read_block(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        out: list[tuple[int, dict[str, Any]]] = []
+        while len(out) < limit:
+            line = self._fh.readline()
+            if not line:
+                break
+            self._number += 1
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise ImportFormatError(f"line {self._number} is not JSON: {exc}") from exc
+            if not isinstance(obj, dict) or "kind" not in obj:
+                raise ImportFormatError(f"line {self._number} has no 'kind'")
+            out.append((self._number, obj))
+        return out
+
+
+def _record(obj: dict[str, Any], reuse_vectors: bool) -> dict[str, Any]:
+    record = {key: obj.get(key) for key in ("id", "type", "text", "timestamp", "received_at")}
+    record["metadata"] = obj.get("metadata") or {}
+    record["embedding"] = obj.get("embedding") if reuse_vectors else None
+    return record
+
+
+async def import_file(
+    store: ExportableStore,
+    path: Path,
+    *,
+    write_state: WriteState | None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Load an export; safe to repeat (events are matched by id). Returns counts."""
+    fh = await anyio.to_thread.run_sync(path.open, "rb")
+    try:
+        lines = _Lines(fh)
+        first = await anyio.to_thread.run_sync(lines.read_block, 1)
+        if not first or first[0][1].get("kind") != "header":
+            raise ImportFormatError(f"{path.name} does not start with a Hearth export header")
+        header = first[0][1]
+        if header.get("format") != FORMAT:
+            raise ImportFormatError(
+                f"{path.name}: unsupported export format {header.get('format')}"
+            )
+        reuse = header.get("embedder") == store.embedder_name
+        counts = {"events": 0, "created": 0, "duplicates": 0}
+        state_files: list[str] = []
+        expected = (header.get("counts") or {}).get("total")
+        batch: list[dict[str, Any]] = []
+
+        async def send() -> None:
+            added = await store.import_records(batch)
+            counts["events"] += len(batch)
+            counts["created"] += added.created
+            counts["duplicates"] += added.duplicates
+            batch.clear()
+            if progress is not None:
+                of = f" of {expected}" if isinstance(expected, int) else ""
+                progress(f"imported {counts['events']}{of} events")
+
+        while block := await anyio.to_thread.run_sync(lines.read_block, IMPORT_BATCH):
+            for number, obj in block:
+                kind = obj["kind"]
+                if kind == "event":
+                    batch.append(_record(obj, reuse))
+                    if len(batch) >= IMPORT_BATCH:
+                        await send()
+                elif kind == "state":
+                    name, content = obj.get("name"), obj.get("content")
+                    if not isinstance(name, str) or not isinstance(content, str):
+                        raise ImportFormatError(
+                            f"line {number}: a state line needs name and content"
+                        )
+                    if write_state is not None:
+                        await write_state(name, content)
+                    state_files.append(name)
+                else:
+                    raise ImportFormatError(f"line {number}: unknown kind {kind!r}")
+        if batch:
+            await send()
+    finally:
+        await anyio.to_thread.run_sync(fh.close)
+    return {**counts, "state_files": state_files, "reembedded": not reuse}
