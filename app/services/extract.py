@@ -134,7 +134,8 @@ def extract_article(html: str, url: str | None = None) -> Article:
     if not text:
         raise ExtractError(f"no article text found at {url or 'input'}")
     title = meta.get("og:title") or meta.get("<title>") or meta.get("twitter:title")
-    published = date or parse_date(meta.get("article:published_time"))
+    # The page's own timestamp first: trafilatura's date is day-precise only.
+    published = parse_date(meta.get("article:published_time")) or date
     canonical = meta.get("<canonical>") or meta.get("og:url")
     if canonical and url:
         canonical = urljoin(url, canonical)

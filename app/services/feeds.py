@@ -1,4 +1,4 @@
-"""Feed discovery and parsing.
+"""Feed discovery and parsing, and the per-feed state that makes runs polite.
 
 A configured blog URL may be the feed itself or a page that advertises it with
 `<link rel="alternate">`. feedparser only ever receives bytes: given a string it would
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import calendar
 import io
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -20,6 +22,8 @@ from bs4 import BeautifulSoup
 
 from app.errors import ExtractError
 from app.services.extract import clean_text, fallback_text
+from app.storage.document import DurableDocument
+from app.storage.gate import WriteGate
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -91,8 +95,9 @@ def _entry(raw: Any, base_url: str) -> FeedEntry | None:
         guid=str(guid),
         link=link,
         title=clean_text(title) if title else None,
-        published_at=_timestamp(raw.get("published_parsed")),
-        updated_at=_timestamp(raw.get("updated_parsed")),
+        # dict.get: feedparser's own .get maps updated to published with a DeprecationWarning
+        published_at=_timestamp(dict.get(raw, "published_parsed")),
+        updated_at=_timestamp(dict.get(raw, "updated_parsed")),
         content_html=html,
     )
 
@@ -103,9 +108,6 @@ def parse_feed_bytes(content: bytes, url: str, content_type: str | None = None) 
     if content_type:
         headers["content-type"] = content_type
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
-    if parsed.get("bozo") and not parsed.entries:
-        reason = parsed.get("bozo_exception") or "not a feed"
-        raise ExtractError(f"malformed feed at {url}: {reason}")
     entries: list[FeedEntry] = []
     seen: set[str] = set()
     for raw in parsed.entries:
@@ -113,6 +115,9 @@ def parse_feed_bytes(content: bytes, url: str, content_type: str | None = None) 
         if entry is not None and entry.guid not in seen:
             seen.add(entry.guid)
             entries.append(entry)
+    if not entries and parsed.get("bozo"):
+        reason = parsed.get("bozo_exception") or "not a feed"
+        raise ExtractError(f"malformed feed at {url}: {reason}")
     if not entries and not parsed.get("version"):
         raise ExtractError(f"no feed found at {url}")
     title = parsed.feed.get("title")
@@ -125,3 +130,73 @@ async def parse_feed(content: bytes, url: str, content_type: str | None = None) 
 
 async def find_feed(html: str, base_url: str) -> str | None:
     return await anyio.to_thread.run_sync(discover_feed, html, base_url)
+
+
+# --- per-feed state (state/feeds.json) -------------------------------------------------
+
+FEEDS_SCHEMA = 1
+FAILURES_BEFORE_BACKOFF = 3
+BACKOFF_BASE_S = 3600.0
+BACKOFF_MAX_S = 24 * 3600.0
+
+
+def default_feeds() -> dict[str, Any]:
+    return {"schema": FEEDS_SCHEMA, "feeds": {}, "hosts": {}}
+
+
+def encode_feeds(value: dict[str, Any]) -> bytes:
+    return json.dumps({**value, "schema": FEEDS_SCHEMA}, sort_keys=True, indent=1).encode()
+
+
+def decode_feeds(data: bytes) -> dict[str, Any]:
+    """feeds.json: {"schema", "feeds": {url: FEED_STATE}, "hosts": {origin: retry_not_before}}.
+
+    FEED_STATE keys: feed_url (the discovered feed), etag, last_modified, title,
+    failures (consecutive), failing_since, backoff_until, last_error, last_ok.
+    """
+    raw = json.loads(data)
+    if not isinstance(raw, dict) or raw.get("schema") != FEEDS_SCHEMA:
+        raise ValueError(f"feeds.json must be an object with schema {FEEDS_SCHEMA}")
+    feeds, hosts = raw.get("feeds", {}), raw.get("hosts", {})
+    if not isinstance(feeds, dict) or not all(isinstance(v, dict) for v in feeds.values()):
+        raise ValueError("feeds.json: feeds must map URLs to objects")
+    if not isinstance(hosts, dict) or not all(isinstance(v, int | float) for v in hosts.values()):
+        raise ValueError("feeds.json: hosts must map origins to times")
+    return {"schema": FEEDS_SCHEMA, "feeds": feeds, "hosts": hosts}
+
+
+def feeds_document(path: Path, gate: WriteGate | None) -> DurableDocument[dict[str, Any]]:
+    """The document the runtime creates and loads; BlogService is its only writer."""
+    return DurableDocument(
+        path, encode=encode_feeds, decode=decode_feeds, default=default_feeds, gate=gate
+    )
+
+
+def record_failure(state: dict[str, Any], error: str, now: float) -> None:
+    """Count a failed run; from the third in a row, skip the feed for 1 h, 2 h, 4 h... 24 h."""
+    failures = int(state.get("failures") or 0) + 1
+    state.update(failures=failures, last_error=error)
+    state["failing_since"] = state.get("failing_since") or now
+    if failures >= FAILURES_BEFORE_BACKOFF:
+        wait = BACKOFF_BASE_S * 2 ** (failures - FAILURES_BEFORE_BACKOFF)
+        state["backoff_until"] = now + min(wait, BACKOFF_MAX_S)
+
+
+def record_success(state: dict[str, Any], now: float) -> None:
+    state.update(failures=0, failing_since=None, backoff_until=None, last_error=None, last_ok=now)
+
+
+def feed_warning(url: str, state: dict[str, Any], now: float) -> str | None:
+    failures = int(state.get("failures") or 0)
+    if not failures:
+        return None
+    runs = f"{failures} run{'s' if failures > 1 else ''}"
+    text = f"feed {url} failing since {_iso(state.get('failing_since') or now)} ({runs})"
+    until = state.get("backoff_until")
+    if until and until > now:
+        text += f": backed off until {_iso(until)}"
+    return f"{text}; last error: {state.get('last_error') or 'unknown'}"
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

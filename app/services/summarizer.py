@@ -38,9 +38,12 @@ _STOP = frozenset(
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences by punctuation, keeping "e.g. This", "Dr. Smith" and "3.5" together."""
+    """Sentences by punctuation, keeping "e.g. This", "Dr. Smith" and "3.5" together.
+
+    Every line is its own block: a heading never runs into the paragraph below it.
+    """
     sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n(?=\s*[-*•])", text):
+    for paragraph in text.splitlines():  # extracted text has one block (p, h2, li) per line
         flat = " ".join(paragraph.split())
         if not flat:
             continue
@@ -132,6 +135,9 @@ class Summarizer:
         self._warned = False
 
     async def summarize(self, title: str, text: str) -> str:
+        first, _, rest = text.strip().partition("\n")
+        if first.strip() == title.strip():  # the page's own <h1> repeats the title
+            text = rest
         if self._url and self._client is not None and text.strip():
             summary = await self._ollama(title, text)
             if summary:

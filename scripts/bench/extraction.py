@@ -1,3 +1,4 @@
+# ruff: noqa: E402
 """Article extraction quality: 4-word-shingle F1 on the scrapinghub benchmark.
 
 The published convention (scrapinghub's evaluate.py, re-implemented here): tokens are
@@ -11,23 +12,26 @@ same pages, plus milliseconds per page.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# The repo root replaces this script's folder on the path, before any import: a sibling
+# bench script named like a stdlib module (http.py) must not shadow it.
+sys.path[0] = str(Path(__file__).resolve().parents[2])
+
 import argparse
 import gzip
 import json
 import re
 import statistics
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from app.services import extract as ex  # noqa: E402
-from app.services.fetch import decode_body  # noqa: E402
+from app.services import extract as ex
+from app.services.fetch import decode_body
 
 DATA = Path("/work/shared/data/article-extraction-benchmark")
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E402
 """Extractive summary quality: ROUGE-1 F on ACLSum against the lead-3 baseline.
 
 ACLSum (PyPI `aclsum`) ships its splits inside the wheel, no download. Each paper's
@@ -13,19 +14,22 @@ to 600 characters, as in production.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# The repo root replaces this script's folder on the path, before any import: a sibling
+# bench script named like a stdlib module (http.py) must not shadow it.
+sys.path[0] = str(Path(__file__).resolve().parents[2])
+
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from aclsum import ACLSum
 from rouge_score import rouge_scorer
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from app.services import summarizer as sm  # noqa: E402
+from app.services import summarizer as sm
 
 ASPECTS = ("challenge", "approach", "outcome")
 SCORER = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)

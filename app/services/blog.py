@@ -1,0 +1,330 @@
+"""The blog service: one scrape run over the configured feeds, and the cached posts.
+
+A run fetches each feed (conditionally), fetches only new or changed articles, and
+collects everything in memory; at the end it writes the events, then the cache (one
+`cache.update`, one atomic file), then the feed state. Events go first because they are
+idempotent: if the cache write fails, the next run redoes the work and upserts the same
+ids. A cancelled run (shutdown) has written nothing yet, so nothing is half-done.
+
+Failure policy: one feed failing never stops the others. The run raises ScrapeError only
+when every feed it tried failed (after saving their failure counts), so the job records
+an error; otherwise it returns stats whose `errors` / `error_messages` say what failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio
+
+from app.config import Settings
+from app.errors import ExtractError, FetchError, ScrapeError
+from app.services import feeds as fd
+from app.services.extract import Article, canonical_url, extract
+from app.services.fetch import Fetcher, RetryLaterError, RobotsDisallowedError
+from app.services.summarizer import Summarizer
+from app.storage.document import DurableDocument
+from app.storage.event_types import NewEvent
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+EVENT_BODY_CHARS = 4000
+MAX_ERROR_MESSAGES = 10
+feeds_document = fd.feeds_document
+
+
+class EventSink(Protocol):
+    async def upsert(self, events: list[NewEvent]) -> None: ...
+
+
+def post_event_id(url: str) -> str:
+    return "blog-" + hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+def _when(item: Json) -> float:
+    return float(item.get("published_at") or item.get("scraped_at") or 0)
+
+
+@dataclass
+class _Run:
+    """What one run found; nothing here touches the disk until the end of the run."""
+
+    now: float
+    cached: list[Json]
+    stats: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    items: dict[str, Json] = field(default_factory=dict)  # guid -> new or changed item
+    touched: dict[str, Json] = field(default_factory=dict)  # guid -> fields to refresh only
+    events: list[NewEvent] = field(default_factory=list)
+    fetched_any: bool = False
+
+    def __post_init__(self) -> None:
+        self.by_guid = {i["guid"]: i for i in self.cached if i.get("guid")}
+        self.by_url = {i["canonical_url"]: i for i in self.cached if i.get("canonical_url")}
+        self.by_hash = {i["content_hash"]: i for i in self.cached if i.get("content_hash")}
+
+    def error(self, message: str) -> None:
+        self.stats["errors"] += 1
+        if len(self.errors) < MAX_ERROR_MESSAGES:
+            self.errors.append(message)
+
+
+class BlogService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        client: Any,
+        cache: DurableDocument[list[Json]],
+        feeds: DurableDocument[Json],
+        events: EventSink,
+        on_change: Callable[[], Awaitable[None]],
+        fetcher: Fetcher | None = None,
+        summarizer: Summarizer | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._cache = cache
+        self._feeds = feeds
+        self._events = events
+        self._on_change = on_change
+        self._clock = clock
+        self._fetcher = fetcher or Fetcher(client, clock=clock)
+        self._summarizer = summarizer or Summarizer(
+            client=client, ollama_url=settings.ollama_url, ollama_model=settings.ollama_model
+        )
+        self._lock = asyncio.Lock()
+
+    def posts(self, limit: int) -> list[Json]:
+        keys = ("url", "title", "summary", "published_at", "scraped_at")
+        return [{k: item.get(k) for k in keys} for item in self._cache.value[:limit]]
+
+    def warnings(self) -> list[str]:
+        now, states = self._clock(), self._feeds.value.get("feeds", {})
+        found = (fd.feed_warning(url, states.get(url, {}), now) for url in self._settings.blog_urls)
+        return [w for w in found if w]
+
+    async def refresh(self) -> Json:
+        """One scrape run; returns stats for the job's run record (see the module doc)."""
+        async with self._lock:
+            return await self._refresh()
+
+    async def _refresh(self) -> Json:
+        run = _Run(now=self._clock(), cached=list(self._cache.value))
+        self._fetcher.begin_run()
+        for origin, until in self._feeds.value.get("hosts", {}).items():
+            known = self._fetcher.retry_not_before.get(origin, 0.0)
+            self._fetcher.retry_not_before[origin] = max(known, until)
+        old_states = self._feeds.value.get("feeds", {})
+        states: dict[str, Json] = {}
+        tried = failed = 0
+        for url in self._settings.blog_urls:
+            state = dict(old_states.get(url, {}))
+            states[url] = state
+            if (state.get("backoff_until") or 0) > run.now:
+                run.stats["backed_off"] += 1
+                continue
+            tried += 1
+            try:
+                await self._scrape_feed(url, state, run)
+            except RetryLaterError as exc:
+                run.stats["deferred"] += 1
+                state["last_error"] = str(exc)
+            except Exception as exc:
+                failed += 1
+                if not isinstance(exc, ScrapeError):
+                    log.exception("feed %s: unexpected error", url)
+                run.error(f"{url}: {exc}")
+                fd.record_failure(state, str(exc), run.now)
+                state.pop("feed_url", None)  # rediscover next time: the page may have moved
+            else:
+                fd.record_success(state, run.now)
+        await self._commit(run, states)
+        stats: Json = {"feeds": len(self._settings.blog_urls)}
+        for key in ("fetched", "new", "updated", "unchanged", "skipped_robots", "errors"):
+            stats[key] = run.stats[key]
+        stats.update({k: v for k, v in run.stats.items() if k not in stats})
+        stats["error_messages"] = run.errors
+        if tried and failed == tried:
+            raise ScrapeError(f"all {tried} feeds failed; first: {run.errors[0]}")
+        return stats
+
+    async def _scrape_feed(self, url: str, state: Json, run: _Run) -> None:
+        feed_url = state.get("feed_url") or url
+        result = await self._fetcher.fetch(
+            feed_url, etag=state.get("etag"), last_modified=state.get("last_modified")
+        )
+        if result.not_modified:
+            run.stats["feeds_not_modified"] += 1
+            return
+        if fd.looks_like_html(result.content, result.content_type):
+            found = await fd.find_feed(result.text, result.url)
+            if found is None:
+                raise ExtractError(f"no feed found at {url}")
+            feed_url = found
+            result = await self._fetcher.fetch(feed_url)
+        parsed = await fd.parse_feed(result.content, result.url, result.headers.get("content-type"))
+        state.update(feed_url=feed_url, etag=result.etag, last_modified=result.last_modified)
+        state["title"] = parsed.title
+        entries = sorted(parsed.entries, key=lambda e: -(e.published_at or e.updated_at or 0))
+        for entry in entries[: self._settings.blog_cache_max]:
+            try:
+                await self._scrape_entry(entry, feed_url, run)
+            except RetryLaterError as exc:
+                run.stats["deferred"] += 1
+                log.info("deferred %s: %s", entry.link, exc)
+            except FetchError as exc:
+                run.error(f"{entry.link or entry.guid}: {exc}")
+
+    async def _scrape_entry(self, entry: fd.FeedEntry, feed_url: str, run: _Run) -> None:
+        marker = entry.updated_at or entry.published_at
+        existing = run.by_guid.get(entry.guid)
+        if entry.guid in run.items or (existing and existing.get("entry_updated") == marker):
+            run.stats["unchanged"] += 1
+            return
+        if existing is None and self._too_old(entry, run):
+            run.stats["unchanged"] += 1
+            return
+        page, page_url = await self._article(entry, existing, run)
+        if page is None:
+            if existing is not None and page_url is not None:  # 304: the page did not change
+                run.touched[entry.guid] = {"entry_updated": marker}
+                run.stats["unchanged"] += 1
+            return
+        article = page.article
+        if not article.text:
+            run.error(f"{entry.link or entry.guid}: no article text")
+            return
+        url = canonical_url(article.canonical_url or page_url or entry.link or entry.guid)
+        digest = content_hash(article.text)
+        existing = existing or run.by_url.get(url) or run.by_hash.get(digest)
+        title = entry.title or article.title or url
+        if existing is not None and existing.get("content_hash") == digest:
+            if existing.get("guid") != entry.guid:
+                run.stats["duplicates"] += 1
+            else:
+                run.touched[entry.guid] = {"entry_updated": marker}
+                run.stats["unchanged"] += 1
+            return
+        summary = await self._summarizer.summarize(title, article.text)
+        published = entry.published_at or article.published_at
+        item: Json = {
+            "guid": entry.guid,
+            "feed_url": feed_url,
+            "url": entry.link or url,
+            "canonical_url": url,
+            "title": title,
+            "summary": summary,
+            "body": article.text,
+            "published_at": published,
+            "scraped_at": run.now,
+            "entry_updated": marker,
+            "content_hash": digest,
+            "etag": page.etag,
+            "last_modified": page.last_modified,
+        }
+        run.items[entry.guid] = item
+        run.stats["updated" if existing is not None else "new"] += 1
+        text = f"{title}\n\n{summary}\n\n{article.text[:EVENT_BODY_CHARS]}".strip()
+        run.events.append(
+            NewEvent(
+                type="blog",
+                id=post_event_id(url),
+                text=text,
+                timestamp=float(published or run.now),
+                metadata={"url": item["url"], "title": title[:500], "feed": feed_url},
+            )
+        )
+
+    def _too_old(self, entry: fd.FeedEntry, run: _Run) -> bool:
+        """A full cache would drop this post again at once: don't fetch it at all."""
+        if len(run.cached) < self._settings.blog_cache_max:
+            return False
+        when = entry.published_at or entry.updated_at
+        return when is not None and when < _when(run.cached[-1])
+
+    async def _article(
+        self, entry: fd.FeedEntry, existing: Json | None, run: _Run
+    ) -> tuple[_Page | None, str | None]:
+        """The post's text from its page, or from the feed when the page cannot be had."""
+        if not entry.link:
+            return _feed_article(entry), entry.guid
+        if run.fetched_any:
+            delay = max(self._settings.scrape_delay_s, await self._fetcher.crawl_delay(entry.link))
+            await anyio.sleep(delay)
+        try:
+            run.fetched_any = True
+            result = await self._fetcher.fetch(
+                entry.link,
+                etag=(existing or {}).get("etag"),
+                last_modified=(existing or {}).get("last_modified"),
+            )
+        except RobotsDisallowedError:
+            run.stats["skipped_robots"] += 1
+            return (_feed_article(entry), entry.link) if entry.has_full_text else (None, None)
+        except RetryLaterError:
+            raise
+        except FetchError as exc:
+            if entry.has_full_text:
+                log.info("using the feed's text for %s: %s", entry.link, exc)
+                return _feed_article(entry), entry.link
+            raise
+        if result.not_modified:
+            return None, result.url
+        run.stats["fetched"] += 1
+        try:
+            article = await extract(result.text, result.url)
+        except ScrapeError:
+            if not entry.has_full_text:
+                raise
+            return _feed_article(entry), result.url
+        return _Page(article, result.etag, result.last_modified), result.url
+
+    async def _commit(self, run: _Run, states: dict[str, Json]) -> None:
+        if run.events:
+            await self._events.upsert(run.events)
+        changed = bool(run.items or run.touched)
+        if changed:
+            await self._cache.update(lambda old: (self._merge(old, run), None))
+        hosts = {o: t for o, t in self._fetcher.retry_not_before.items() if t > run.now}
+        new_feeds = {"schema": fd.FEEDS_SCHEMA, "feeds": states, "hosts": hosts}
+        if new_feeds != self._feeds.value:
+            await self._feeds.update(lambda _old: (new_feeds, None))
+        if changed:
+            await self._on_change()
+
+    def _merge(self, old: list[Json], run: _Run) -> list[Json]:
+        """New and changed posts replace their old copies; newest first, bounded."""
+        fresh = list(run.items.values())
+        gone = {i["guid"] for i in fresh} | {i["canonical_url"] for i in fresh}
+        kept = []
+        for item in old:
+            if item.get("guid") in gone or item.get("canonical_url") in gone:
+                continue
+            patch = run.touched.get(item.get("guid", ""))
+            kept.append({**item, **patch} if patch else item)
+        merged = sorted(fresh + kept, key=_when, reverse=True)
+        return merged[: self._settings.blog_cache_max]
+
+
+@dataclass(frozen=True)
+class _Page:
+    article: Article
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def _feed_article(entry: fd.FeedEntry) -> _Page:
+    return _Page(Article(text=entry.content_text, title=entry.title))
