@@ -1,0 +1,417 @@
+"""The event log: Chroma is the source of truth, an in-memory index makes it fast.
+
+Three rules shape this module (numbers in FACTS.md):
+- Chroma's write calls hold the GIL for their whole run, even in a thread, so writes go
+  in chunks of `WRITE_CHUNK` with an await between them and `gate.write()` per chunk.
+- Chroma cannot order results and filters slowly, so paging, counts and the choice of
+  search strategy come from `EventIndex` (see `app.storage.event_search`).
+- The phone's small writes go through the `Outbox`, acked at fsync speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import numpy as np
+from chromadb.api.models.Collection import Collection
+
+from app.storage import chroma
+from app.storage.embeddings import Embedder
+from app.storage.event_codec import (
+    clean_metadata,
+    decode_cursor,
+    encode_cursor,
+    from_chroma,
+    to_chroma,
+)
+from app.storage.event_index import EventIndex
+from app.storage.event_search import Searcher
+from app.storage.event_types import AddResult, Event, NewEvent
+from app.storage.gate import WriteGate
+from app.storage.outbox import Outbox, read_journal
+
+WRITE_CHUNK = 32
+EMBED_GROUP = 64
+DELETE_CHUNK = 200
+INDEX_PAGE = 5000
+
+
+def load_index(collection: Collection) -> EventIndex:
+    """Page through every event's metadata (an unbounded get fails past 32,766 rows)."""
+    rows: list[tuple[str, float, str]] = []
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas"], limit=INDEX_PAGE, offset=offset)
+        ids, metas = got["ids"], got["metadatas"] or []
+        for event_id, meta in zip(ids, metas, strict=True):
+            meta = meta or {}
+            ts = meta.get("timestamp", 0.0)
+            rows.append(
+                (
+                    event_id,
+                    float(ts) if isinstance(ts, int | float) else 0.0,
+                    str(meta.get("type", "")),
+                )
+            )
+        if len(ids) < INDEX_PAGE:
+            return EventIndex.build(rows)
+        offset += len(ids)
+
+
+class EventStore:
+    def __init__(
+        self, collection: Collection, embedder: Embedder, index: EventIndex, gate: WriteGate
+    ) -> None:
+        self.collection = collection
+        self.embedder_name = embedder.name
+        self.warnings: list[str] = []
+        self._embedder = embedder
+        self._index = index
+        self._gate = gate
+        self._unwritten: set[str] = set()
+        self._outbox: Outbox
+        self._search = Searcher(collection, index, self._unsearchable)
+
+    @classmethod
+    async def open(
+        cls,
+        *,
+        chroma_dir: Path,
+        chroma_url: str | None,
+        embedder: Embedder,
+        outbox_path: Path,
+        gate: WriteGate,
+        namespace: str = chroma.DEFAULT_NAMESPACE,
+    ) -> EventStore:
+        """Connect, check the pinned embedder, build the index, replay the outbox."""
+
+        def blocking() -> tuple[Collection, EventIndex, list[Event], list[str]]:
+            client = chroma.make_client(chroma_dir, chroma_url)
+            name = chroma.active_collection(client, namespace)
+            collection = chroma.open_collection(client, name, embedder)
+            recovered, warnings = read_journal(outbox_path)
+            return collection, load_index(collection), recovered, warnings
+
+        collection, index, recovered, warnings = await anyio.to_thread.run_sync(blocking)
+        store = cls(collection, embedder, index, gate)
+        store.warnings = warnings
+        fresh = [e for e in recovered if e.id not in index]
+        for event in fresh:
+            index.add(event.id, event.timestamp, event.type)
+        store._outbox = Outbox(outbox_path, store._store, gate)
+        store._outbox.start(fresh)
+        return store
+
+    def _unsearchable(self, event_id: str) -> bool:
+        return event_id in self._unwritten or event_id in self._outbox.pending
+
+    # -- writing ---------------------------------------------------------------
+
+    def _claim(self, events: Sequence[NewEvent]) -> tuple[list[str], list[Event], list[bool]]:
+        """Assign ids and reserve the new ones at once, so a concurrent write sees them."""
+        now = time.time()
+        ids: list[str] = []
+        fresh: list[Event] = []
+        flags: list[bool] = []
+        for new in events:
+            event_id = new.id or uuid.uuid4().hex
+            ids.append(event_id)
+            created = event_id not in self._index
+            flags.append(created)
+            if created:
+                event = _event(new, event_id, now)
+                fresh.append(event)
+                self._index.add(event_id, event.timestamp, event.type)
+                self._unwritten.add(event_id)
+        return ids, fresh, flags
+
+    def _release(self, events: Iterable[Event]) -> None:
+        for event in events:
+            if event.id in self._unwritten:
+                self._unwritten.discard(event.id)
+                self._index.remove(event.id)
+
+    async def add(self, events: list[NewEvent]) -> AddResult:
+        """Write new events before returning; a known id is a duplicate, never a 2nd copy."""
+        ids, fresh, _ = self._claim(events)
+        try:
+            await self._store(fresh)
+        except BaseException:
+            self._release(fresh)
+            raise
+        return AddResult(ids=ids, created=len(fresh), duplicates=len(events) - len(fresh))
+
+    async def enqueue(self, events: list[NewEvent]) -> list[bool]:
+        """Durable in the journal before returning; in Chroma a moment later."""
+        _, fresh, flags = self._claim(events)
+        try:
+            await self._outbox.put(fresh)
+        except BaseException:
+            self._release(fresh)
+            raise
+        self._unwritten.difference_update(e.id for e in fresh)
+        return flags
+
+    async def upsert(self, events: list[NewEvent]) -> None:
+        """Replace events by id (a re-scraped blog post keeps its URL-derived id)."""
+        now = time.time()
+        latest = {e.id or uuid.uuid4().hex: e for e in events}
+        if any(event_id in self._outbox.pending for event_id in latest):
+            await self._outbox.flush()
+        batch = [_event(new, event_id, now) for event_id, new in latest.items()]
+        for event in batch:
+            self._index.add(event.id, event.timestamp, event.type)
+            self._unwritten.add(event.id)
+        try:
+            await self._store(batch)
+        except BaseException:
+            self._unwritten.difference_update(latest)
+            await self._resync(list(latest))
+            raise
+
+    async def _store(self, events: list[Event]) -> None:
+        """Embed in groups (torch frees the GIL) while writing the previous group in chunks."""
+        groups = [events[i : i + EMBED_GROUP] for i in range(0, len(events), EMBED_GROUP)]
+        if not groups:
+            return
+        embed = self._embedder.embed_array
+        ahead = asyncio.ensure_future(anyio.to_thread.run_sync(embed, [e.text for e in groups[0]]))
+        try:
+            for n, group in enumerate(groups):
+                vectors = await ahead
+                if n + 1 < len(groups):
+                    texts = [e.text for e in groups[n + 1]]
+                    ahead = asyncio.ensure_future(anyio.to_thread.run_sync(embed, texts))
+                await self._write(group, vectors)
+        finally:
+            if not ahead.done():
+                ahead.cancel()
+
+    async def _write(self, events: list[Event], vectors: np.ndarray) -> None:
+        for i in range(0, len(events), WRITE_CHUNK):
+            chunk = events[i : i + WRITE_CHUNK]
+            call = partial(
+                self.collection.upsert,
+                ids=[e.id for e in chunk],
+                embeddings=vectors[i : i + WRITE_CHUNK],
+                documents=[e.text for e in chunk],
+                metadatas=[to_chroma(e) for e in chunk],
+            )
+            async with self._gate.write():
+                await anyio.to_thread.run_sync(call)
+            self._unwritten.difference_update(e.id for e in chunk)
+
+    async def _resync(self, ids: list[str]) -> None:
+        """After a failed write, make the index agree with what Chroma really holds."""
+        got = await anyio.to_thread.run_sync(
+            partial(self.collection.get, ids=ids, include=["metadatas"])
+        )
+        found = dict(zip(got["ids"], got["metadatas"] or [], strict=True))
+        for event_id in ids:
+            meta = found.get(event_id)
+            if meta is None:
+                self._index.remove(event_id)
+            else:
+                self._index.add(event_id, float(meta["timestamp"]), str(meta["type"]))  # type: ignore[arg-type]
+
+    # -- reading ---------------------------------------------------------------
+
+    def known(self, event_id: str) -> bool:
+        return event_id in self._index
+
+    def counts(self) -> tuple[int, dict[str, int]]:
+        return self._index.counts()
+
+    async def get(self, event_id: str) -> Event | None:
+        found = await self._fetch([event_id])
+        return found[0] if found else None
+
+    async def _fetch(self, ids: list[str]) -> list[Event]:
+        """Events for `ids` in that order; pending outbox events come from memory."""
+        pending = self._outbox.pending
+        wanted = [i for i in ids if i not in pending and i in self._index]
+        by_id: dict[str, Event] = {}
+        if wanted:
+            got = await anyio.to_thread.run_sync(
+                partial(self.collection.get, ids=wanted, include=["documents", "metadatas"])
+            )
+            docs, metas = got["documents"] or [], got["metadatas"] or []
+            for event_id, doc, meta in zip(got["ids"], docs, metas, strict=True):
+                by_id[event_id] = from_chroma(event_id, doc, meta)
+        out = []
+        for event_id in ids:
+            event = pending.get(event_id) or by_id.get(event_id)
+            if event is not None:
+                out.append(event)
+        return out
+
+    async def list(
+        self,
+        *,
+        type: str | None = None,  # noqa: A002 (the API's name)
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[builtins.list[Event], str | None]:
+        """Newest first; the cursor is the last (timestamp, id) seen: inserts cannot shift pages."""
+        before = decode_cursor(cursor) if cursor else None
+        ids, more = self._index.page(type, since, until, before, max(1, limit))
+        next_cursor = encode_cursor(self._index.key(ids[-1])) if more and ids else None
+        return await self._fetch(ids), next_cursor
+
+    async def search(
+        self,
+        q: str,
+        *,
+        n: int = 10,
+        type: str | None = None,  # noqa: A002
+        since: float | None = None,
+        until: float | None = None,
+    ) -> builtins.list[tuple[Event, float]]:
+        """Best first with a score in [0, 1]; events still in the outbox are not searchable yet."""
+        vector = await anyio.to_thread.run_sync(self._embedder.embed_array, [q])
+        return await self._search.search(vector[0], n=n, kind=type, since=since, until=until)
+
+    # -- deleting --------------------------------------------------------------
+
+    async def delete(self, event_id: str) -> bool:
+        entry = self._index.get(event_id)
+        if entry is None:
+            return False
+        if event_id in self._outbox.pending:
+            await self._outbox.flush()
+        self._index.remove(event_id)
+        try:
+            async with self._gate.write():
+                await anyio.to_thread.run_sync(partial(self.collection.delete, ids=[event_id]))
+        except BaseException:
+            self._index.add(event_id, *entry)
+            raise
+        return True
+
+    async def delete_where(
+        self,
+        *,
+        before: float,
+        type: str | None = None,  # noqa: A002
+        exclude_types: set[str] | frozenset[str] = frozenset(),
+        dry_run: bool = False,
+    ) -> int:
+        """Retention: small delete calls with a yield between, so the loop stays responsive."""
+        ids = self._index.older_than(before, type, exclude_types)
+        if dry_run or not ids:
+            return len(ids)
+        if any(i in self._outbox.pending for i in ids):
+            await self._outbox.flush()
+        deleted = 0
+        for i in range(0, len(ids), DELETE_CHUNK):
+            chunk = [e for e in ids[i : i + DELETE_CHUNK] if e in self._index]
+            async with self._gate.write():
+                await anyio.to_thread.run_sync(partial(self.collection.delete, ids=chunk))
+            self._index.remove_many(chunk)
+            deleted += len(chunk)
+            await asyncio.sleep(0)
+        return deleted
+
+    # -- export / import -------------------------------------------------------
+
+    async def export_batches(
+        self, batch: int = 500
+    ) -> AsyncIterator[builtins.list[dict[str, Any]]]:
+        """Every event, oldest first, with its embedding, so an import need not re-embed."""
+        await self._outbox.flush()
+        ids = self._index.select(None, None, None)
+        for i in range(0, len(ids), batch):
+            chunk = ids[i : i + batch]
+            got = await anyio.to_thread.run_sync(
+                partial(
+                    self.collection.get,
+                    ids=chunk,
+                    include=["documents", "metadatas", "embeddings"],
+                )
+            )
+            rows = {}
+            vectors = got["embeddings"] if got["embeddings"] is not None else []
+            for event_id, doc, meta, vec in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
+            ):
+                record = from_chroma(event_id, doc, meta).to_api()
+                record["embedding"] = [float(x) for x in vec]
+                record["embedder"] = self.embedder_name
+                rows[event_id] = record
+            yield [rows[e] for e in chunk if e in rows]
+
+    async def import_records(self, records: builtins.list[dict[str, Any]]) -> AddResult:
+        """Idempotent: known ids are duplicates; embeddings are reused when the model matches."""
+        news = [
+            NewEvent(
+                id=str(r["id"]),
+                type=str(r["type"]),
+                text=str(r["text"]),
+                timestamp=float(r["timestamp"]),
+                metadata=clean_metadata(r.get("metadata") or {}),
+            )
+            for r in records
+        ]
+        ids, fresh, _ = self._claim(news)
+        source = {str(r["id"]): r for r in records}
+        fresh = [_with_received(e, source[e.id]) for e in fresh]
+        reuse = [e for e in fresh if self._reusable(source[e.id])]
+        reembed = [e for e in fresh if not self._reusable(source[e.id])]
+        try:
+            if reuse:
+                vectors = np.asarray([source[e.id]["embedding"] for e in reuse], dtype=np.float32)
+                await self._write(reuse, vectors)
+            await self._store(reembed)
+        except BaseException:
+            self._release(fresh)
+            raise
+        return AddResult(ids=ids, created=len(fresh), duplicates=len(records) - len(fresh))
+
+    def _reusable(self, record: dict[str, Any]) -> bool:
+        vector = record.get("embedding")
+        return (
+            record.get("embedder") == self.embedder_name
+            and isinstance(vector, list)
+            and len(vector) == self._embedder.dim
+        )
+
+    async def flush(self) -> None:
+        await self._outbox.flush()
+
+    async def close(self) -> None:
+        await self._outbox.close()
+
+
+def _event(new: NewEvent, event_id: str, now: float) -> Event:
+    return Event(
+        id=event_id,
+        type=new.type,
+        text=new.text,
+        timestamp=float(new.timestamp),
+        received_at=now,
+        metadata=clean_metadata(new.metadata),
+    )
+
+
+def _with_received(event: Event, record: dict[str, Any]) -> Event:
+    received = record.get("received_at")
+    if not isinstance(received, int | float) or isinstance(received, bool):
+        return event
+    return Event(
+        id=event.id,
+        type=event.type,
+        text=event.text,
+        timestamp=event.timestamp,
+        received_at=float(received),
+        metadata=event.metadata,
+    )

@@ -1,0 +1,235 @@
+"""A durable queue in front of Chroma, so a phone's PUT is acked at fsync speed.
+
+Embedding and writing an event to Chroma takes tens of milliseconds; appending a line to
+a journal and fsyncing it takes about one. `put` appends (concurrent puts share one
+write+fsync: group commit) and returns once the lines are on disk; a background task
+embeds and writes them to Chroma in batches through `sink`, then compacts the journal.
+Writes are upserts by id, so replaying a journal after a crash is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio.to_thread
+
+from app.storage.event_types import Event
+from app.storage.files import FILE_MODE, atomic_write, fsync_dir, storage_error
+from app.storage.gate import WriteGate
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[list[Event]], Awaitable[None]]
+COMPACT_EVERY = 512
+
+
+def encode_line(event: Event) -> bytes:
+    return json.dumps(event.to_api(), ensure_ascii=False, sort_keys=True).encode() + b"\n"
+
+
+def decode_line(line: bytes) -> Event:
+    raw = json.loads(line)
+    return Event(
+        id=str(raw["id"]),
+        type=str(raw["type"]),
+        text=str(raw["text"]),
+        timestamp=float(raw["timestamp"]),
+        received_at=float(raw["received_at"]),
+        metadata=dict(raw.get("metadata") or {}),
+    )
+
+
+def read_journal(path: Path) -> tuple[list[Event], list[str]]:
+    """Events in the journal (first copy of each id) and warnings; blocking.
+
+    A torn last line is what kill -9 during an append leaves: that put was never acked,
+    so it is dropped with a warning. A bad line elsewhere is skipped the same way.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [], []
+    events: dict[str, Event] = {}
+    warnings: list[str] = []
+    lines = data.split(b"\n")
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = decode_line(line)
+        except (ValueError, KeyError, TypeError) as exc:
+            where = "torn last line" if n == len(lines) else f"bad line {n}"
+            warnings.append(f"{path.name}: {where} ignored ({exc.__class__.__name__})")
+            log.warning("%s", warnings[-1])
+            continue
+        events.setdefault(event.id, event)
+    return list(events.values()), warnings
+
+
+class Outbox:
+    def __init__(self, path: Path, sink: Sink, gate: WriteGate, *, batch: int = 64) -> None:
+        self.path = path
+        self.pending: dict[str, Event] = {}
+        self._sink = sink
+        self._gate = gate
+        self._batch = batch
+        self._queue: list[tuple[bytes, list[Event], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._drainer: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._since_compact = 0
+
+    def start(self, recovered: list[Event]) -> None:
+        """Begin draining; `recovered` are journal events that Chroma does not have yet."""
+        for event in recovered:
+            self.pending[event.id] = event
+        self._since_compact = COMPACT_EVERY  # rewrite the replayed journal once drained
+        self._drainer = asyncio.create_task(self._drain_loop(), name="outbox-drain")
+        self._kick()
+
+    def _kick(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    async def put(self, events: list[Event]) -> None:
+        """Return once every event is in the journal on disk; raise StorageError otherwise."""
+        if not events:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((b"".join(encode_line(e) for e in events), events, fut))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="outbox-append")
+        await asyncio.shield(fut)
+
+    async def _write_loop(self) -> None:
+        try:
+            await self._write_queued()
+        finally:
+            self._kick()  # the drainer decides whether everything is idle now
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue, []
+            try:
+                async with self._gate.write(), self._lock:
+                    data = b"".join(lines for lines, _, _ in group)
+                    await anyio.to_thread.run_sync(self._append, data)
+            except Exception as exc:
+                for _, _, fut in group:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                        fut.exception()
+                continue
+            for _, events, fut in group:
+                for event in events:
+                    self.pending[event.id] = event
+                if not fut.done():
+                    fut.set_result(None)
+            self._kick()
+
+    def _append(self, data: bytes) -> None:
+        created = not self.path.exists()
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        except OSError as exc:
+            raise storage_error(exc, self.path) from exc
+        try:
+            size = os.fstat(fd).st_size
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)  # no half line for the next append to follow
+                    os.fsync(fd)
+                raise storage_error(exc, self.path) from exc
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(self.path.parent)
+
+    async def _drain_loop(self) -> None:
+        delay = 0.5
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self.pending:
+                batch = list(itertools.islice(self.pending.values(), self._batch))
+                try:
+                    await self._sink(batch)
+                except Exception:
+                    log.exception(
+                        "outbox: writing %d events to Chroma failed; retrying", len(batch)
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                delay = 0.5
+                for event in batch:
+                    if self.pending.get(event.id) is event:
+                        del self.pending[event.id]
+                self._since_compact += len(batch)
+                await self._compact()
+            if not self._queue and (self._writer is None or self._writer.done()):
+                self._idle.set()
+
+    async def _compact(self) -> None:
+        """Drop drained lines: truncate when nothing is pending, else rewrite now and then."""
+        if self.pending and self._since_compact < COMPACT_EVERY:
+            return
+        try:
+            async with self._gate.write(), self._lock:
+                remaining = b"".join(encode_line(e) for e in self.pending.values())
+                await anyio.to_thread.run_sync(self._rewrite, remaining)
+            self._since_compact = 0
+        except Exception:
+            log.exception("outbox: compacting %s failed; it will be replayed harmlessly", self.path)
+
+    def _rewrite(self, data: bytes) -> None:
+        if data:
+            atomic_write(self.path, data, keep_backup=False)
+            return
+        if not self.path.exists():
+            return
+        fd = os.open(self.path, os.O_WRONLY)
+        try:
+            os.ftruncate(fd, 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    async def flush(self) -> None:
+        """Wait until everything put so far is in Chroma and the journal is compacted."""
+        while True:
+            if self._writer is not None and not self._writer.done():
+                await asyncio.shield(self._writer)
+                continue
+            if self._idle.is_set() and not self.pending:
+                return
+            await self._idle.wait()
+
+    async def close(self, timeout: float = 30.0) -> None:
+        """Drain, then stop; anything left after `timeout` stays in the journal for next time."""
+        try:
+            await asyncio.wait_for(self.flush(), timeout)
+        except TimeoutError:
+            log.warning(
+                "outbox: %d events not yet in Chroma; kept in %s", len(self.pending), self.path
+            )
+        if self._drainer is not None:
+            self._drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._drainer
+            self._drainer = None

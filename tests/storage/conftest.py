@@ -1,0 +1,128 @@
+"""Fixtures for the event log: the model loaded once, a real `chroma run` server once.
+
+Every store test runs twice, against the embedded PersistentClient and against the
+server; each test gets its own data dir and its own collection namespace, so tests on
+the shared server never see each other's events.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.storage.embeddings import Embedder, get_embedder
+from app.storage.events import EventStore
+from app.storage.gate import WriteGate
+
+CHROMA_BIN = Path(sys.executable).with_name("chroma")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return get_embedder()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server process for the whole session; its URL."""
+    path = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = (path / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [str(CHROMA_BIN), "run", "--path", str(path / "db"), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"chroma run did not start: {(path / 'server.log').read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@dataclass
+class StoreSetup:
+    """Everything EventStore.open needs; `open()` can be called again to test a restart."""
+
+    data_dir: Path
+    chroma_url: str | None
+    embedder: Embedder
+    namespace: str
+    gate: WriteGate = field(default_factory=WriteGate)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.jsonl"
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "chroma_dir": self.chroma_dir,
+            "chroma_url": self.chroma_url,
+            "outbox_path": self.outbox_path,
+            "namespace": self.namespace,
+        }
+
+    async def open(self, embedder: Embedder | None = None) -> EventStore:
+        return await EventStore.open(
+            embedder=embedder or self.embedder, gate=self.gate, **self.kwargs()
+        )
+
+
+@pytest.fixture(params=["embedded", "server"])
+def setup(request: pytest.FixtureRequest, tmp_path: Path, embedder: Embedder) -> StoreSetup:
+    url = request.getfixturevalue("chroma_server") if request.param == "server" else None
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    return StoreSetup(data_dir, url, embedder, f"t{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+async def store(setup: StoreSetup) -> AsyncIterator[EventStore]:
+    opened = await setup.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
