@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
@@ -31,6 +31,9 @@ from app.services.archive import file_table, write_archive
 from app.services.verify import EXPORT_NAME, FORMAT
 from app.storage.files import atomic_write, ensure_private_dir, fsync_dir
 from app.storage.gate import WriteGate
+
+if TYPE_CHECKING:
+    from app.storage.events import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,36 @@ async def _write_export(export: Export, target: Path, stats: dict[str, Any]) -> 
             await anyio.to_thread.run_sync(out.write, chunk)
 
 
+def store_snapshot(store: EventStore, *, with_chroma: bool = True) -> Snapshot:
+    """Counts to take while writes are paused: the live index, and the exact Chroma count.
+
+    The index also counts writes that are claimed but still waiting at the gate (not yet
+    acknowledged), so verification checks the Chroma count, which matches the copy.
+    """
+
+    async def snapshot() -> dict[str, Any]:
+        total, by_type = store.counts()
+        snap: dict[str, Any] = {
+            "embedder": store.embedder_name,
+            "events": {"total": total, "by_type": by_type},
+        }
+        if with_chroma:
+            count = await anyio.to_thread.run_sync(store.collection.count)
+            snap["chroma"] = {"collection": store.collection.name, "count": count}
+        return snap
+
+    return snapshot
+
+
+def store_export(store: EventStore) -> Export:
+    def export(stats: dict[str, Any]) -> AsyncIterator[bytes]:
+        from app.services.export import export_lines
+
+        return export_lines(store, {}, stats=stats)
+
+    return export
+
+
 async def run_verify(archive: Path) -> tuple[bool, str]:
     """`python -m app.services.verify` in its own process: (ok, its summary or its error)."""
     root = str(Path(__file__).resolve().parents[2])
@@ -100,6 +133,8 @@ async def create_backup(
     flush: Callable[[], Awaitable[None]],
     manifest_extra: dict[str, Any],
     keep: int,
+    store: EventStore | None = None,
+    logical: bool = False,
     snapshot: Snapshot | None = None,
     export: Export | None = None,
     clock: Callable[[], float] = time.time,
@@ -107,9 +142,16 @@ async def create_backup(
     """Write, verify and prune; returns the new archive's listing item plus `stats`.
 
     `snapshot()` runs while writes are paused, so what it returns (event counts, the
-    Chroma count) describes exactly the copied data. With `export`, the events are
-    written as NDJSON instead of copying `chroma/` (Chroma-server mode).
+    Chroma count) describes exactly the copied data; with `store` it defaults to
+    `store_snapshot(store)`. `logical` (Chroma-server mode) writes the events as an
+    NDJSON export instead of copying `chroma/`.
     """
+    if store is not None and snapshot is None:
+        snapshot = store_snapshot(store, with_chroma=not logical)
+    if logical and export is None:
+        if store is None:
+            raise ValueError("a logical backup needs the store (or an export function)")
+        export = store_export(store)
     ensure_private_dir(backups_dir)
     started = clock()
     await flush()

@@ -33,7 +33,7 @@ class ImportFormatError(HearthError):
 class ExportableStore(Protocol):
     embedder_name: str
 
-    async def counts(self) -> tuple[int, dict[str, int]]: ...
+    def counts(self) -> tuple[int, dict[str, int]]: ...
 
     def export_batches(self, batch: int = 500) -> AsyncIterator[list[dict[str, Any]]]: ...
 
@@ -68,7 +68,7 @@ async def export_lines(
     stats: dict[str, Any] | None = None,
 ) -> AsyncIterator[bytes]:
     """The export, as chunks of complete lines; `stats["total"]` counts events written."""
-    total, by_type = await store.counts()
+    total, by_type = store.counts()
     yield _line(
         {
             "kind": "header",
@@ -115,10 +115,12 @@ class _Lines:
         return out
 
 
-def _record(obj: dict[str, Any], reuse_vectors: bool) -> dict[str, Any]:
+def _record(obj: dict[str, Any], embedder: str | None) -> dict[str, Any]:
+    """The store reuses a vector only when `embedder` names its own model."""
     record = {key: obj.get(key) for key in ("id", "type", "text", "timestamp", "received_at")}
     record["metadata"] = obj.get("metadata") or {}
-    record["embedding"] = obj.get("embedding") if reuse_vectors else None
+    record["embedding"] = obj.get("embedding") if embedder else None
+    record["embedder"] = embedder
     return record
 
 
@@ -161,7 +163,7 @@ async def import_file(
             for number, obj in block:
                 kind = obj["kind"]
                 if kind == "event":
-                    batch.append(_record(obj, reuse))
+                    batch.append(_record(obj, store.embedder_name if reuse else None))
                     if len(batch) >= IMPORT_BATCH:
                         await send()
                 elif kind == "state":

@@ -77,7 +77,7 @@ def extract_verified(archive: Path, dest: Path) -> dict[str, Any]:
                 )
             expected: dict[str, dict[str, Any]] = manifest["files"]
             seen: set[str] = set()
-            for member in tar:
+            while (member := tar.next()) is not None:
                 path = _member_path(member)
                 target = dest.joinpath(*path.parts)
                 if member.isdir():
@@ -117,14 +117,14 @@ def check_chroma(chroma_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     collections = [c.name for c in client.list_collections()]
     if name is not None and name not in collections:
         raise ArchiveCorruptError(f"the archive has no collection {name!r}")
-    counts = {n: client.get_collection(n).count() for n in collections}
+    counts = {n: client.get_collection(n, embedding_function=None).count() for n in collections}
     want = expected.get("count")
     got = counts.get(name, 0) if name is not None else sum(counts.values())
     if want is not None and got != want:
         raise ArchiveCorruptError(f"the archive's store holds {got} events, manifest says {want}")
     queried = 0
     for n in [name] if name is not None else collections:
-        collection = client.get_collection(n)
+        collection = client.get_collection(n, embedding_function=None)
         sample = collection.get(limit=1, include=["embeddings"])
         embeddings = sample.get("embeddings")
         if not sample["ids"] or embeddings is None:
