@@ -74,6 +74,7 @@ class _Run:
         self.by_guid = {i["guid"]: i for i in self.cached if i.get("guid")}
         self.by_url = {i["canonical_url"]: i for i in self.cached if i.get("canonical_url")}
         self.by_hash = {i["content_hash"]: i for i in self.cached if i.get("content_hash")}
+        self.aliases = {a for i in self.cached for a in i.get("aliases", [])}
 
     def error(self, message: str) -> None:
         self.stats["errors"] += 1
@@ -191,7 +192,10 @@ class BlogService:
     async def _scrape_entry(self, entry: fd.FeedEntry, feed_url: str, run: _Run) -> None:
         marker = entry.updated_at or entry.published_at
         existing = run.by_guid.get(entry.guid)
-        if entry.guid in run.items or (existing and existing.get("entry_updated") == marker):
+        if entry.guid in run.items or entry.guid in run.aliases:
+            run.stats["unchanged"] += 1
+            return
+        if existing and existing.get("entry_updated") == marker:
             run.stats["unchanged"] += 1
             return
         if existing is None and self._too_old(entry, run):
@@ -200,7 +204,7 @@ class BlogService:
         page, page_url = await self._article(entry, existing, run)
         if page is None:
             if existing is not None and page_url is not None:  # 304: the page did not change
-                run.touched[entry.guid] = {"entry_updated": marker}
+                run.touched.setdefault(entry.guid, {})["entry_updated"] = marker
                 run.stats["unchanged"] += 1
             return
         article = page.article
@@ -211,12 +215,21 @@ class BlogService:
         digest = content_hash(article.text)
         existing = existing or run.by_url.get(url) or run.by_hash.get(digest)
         title = entry.title or article.title or url
-        if existing is not None and existing.get("content_hash") == digest:
-            if existing.get("guid") != entry.guid:
+        if existing is not None and existing.get("guid") != entry.guid:
+            fresh = any(existing is item for item in run.items.values())
+            if fresh or existing.get("content_hash") == digest:
+                # Two entries, one post: keep the first, remember the alias so the
+                # duplicate is not fetched again on every run.
                 run.stats["duplicates"] += 1
-            else:
-                run.touched[entry.guid] = {"entry_updated": marker}
-                run.stats["unchanged"] += 1
+                aliases = sorted({*existing.get("aliases", []), entry.guid})
+                if fresh:
+                    existing["aliases"] = aliases
+                else:
+                    run.touched.setdefault(existing["guid"], {})["aliases"] = aliases
+                return
+        if existing is not None and existing.get("content_hash") == digest:
+            run.touched.setdefault(entry.guid, {})["entry_updated"] = marker
+            run.stats["unchanged"] += 1
             return
         summary = await self._summarizer.summarize(title, article.text)
         published = entry.published_at or article.published_at
@@ -236,6 +249,7 @@ class BlogService:
             "last_modified": page.last_modified,
         }
         run.items[entry.guid] = item
+        run.by_url[url] = run.by_hash[digest] = item
         run.stats["updated" if existing is not None else "new"] += 1
         text = f"{title}\n\n{summary}\n\n{article.text[:EVENT_BODY_CHARS]}".strip()
         run.events.append(
