@@ -180,14 +180,22 @@ class BlogService:
         state.update(feed_url=feed_url, etag=result.etag, last_modified=result.last_modified)
         state["title"] = parsed.title
         entries = sorted(parsed.entries, key=lambda e: -(e.published_at or e.updated_at or 0))
+        missed = 0
         for entry in entries[: self._settings.blog_cache_max]:
             try:
                 await self._scrape_entry(entry, feed_url, run)
             except RetryLaterError as exc:
+                missed += 1
                 run.stats["deferred"] += 1
                 log.info("deferred %s: %s", entry.link, exc)
-            except FetchError as exc:
+            except Exception as exc:
+                missed += 1
+                if not isinstance(exc, ScrapeError):
+                    log.exception("entry %s: unexpected error", entry.link or entry.guid)
                 run.error(f"{entry.link or entry.guid}: {exc}")
+        if missed:
+            # A 304 next time would hide the entries we could not get: ask for the feed again.
+            state.update(etag=None, last_modified=None)
 
     async def _scrape_entry(self, entry: fd.FeedEntry, feed_url: str, run: _Run) -> None:
         marker = entry.updated_at or entry.published_at
