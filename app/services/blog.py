@@ -171,7 +171,7 @@ class BlogService:
             run.stats["feeds_not_modified"] += 1
             return
         if fd.looks_like_html(result.content, result.content_type):
-            found = await fd.find_feed(result.text, result.url)
+            found = await fd.find_feed(await result.decoded(), result.url)
             if found is None:
                 raise ExtractError(f"no feed found at {url}")
             feed_url = found
@@ -307,7 +307,7 @@ class BlogService:
             return None, result.url
         run.stats["fetched"] += 1
         try:
-            article = await extract(result.text, result.url)
+            article = await extract(await result.decoded(), result.url)
         except ScrapeError:
             if not entry.has_full_text:
                 raise

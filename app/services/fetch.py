@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import anyio
+import anyio.to_thread
 import charset_normalizer
 import httpx
 from protego import Protego
@@ -86,6 +87,11 @@ class FetchResult:
     @property
     def text(self) -> str:
         return decode_body(self.content, self.headers.get("content-type"))
+
+    async def decoded(self) -> str:
+        """`text` off the event loop: charset detection on megabytes takes a while."""
+        content_type = self.headers.get("content-type")
+        return await anyio.to_thread.run_sync(decode_body, self.content, content_type)
 
 
 def _known(name: str | bytes | None) -> str | None:
