@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
+import httpx
 
 from app.config import Settings
 from app.errors import ExtractError, FetchError, ScrapeError
@@ -87,7 +88,7 @@ class BlogService:
         self,
         *,
         settings: Settings,
-        client: Any,
+        client: httpx.AsyncClient,
         cache: DurableDocument[list[Json]],
         feeds: DurableDocument[Json],
         events: EventSink,
