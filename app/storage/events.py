@@ -38,7 +38,7 @@ from app.storage.event_types import AddResult, Event, NewEvent
 from app.storage.gate import WriteGate
 from app.storage.outbox import Outbox, read_journal
 
-WRITE_CHUNK = 32
+WRITE_CHUNK = 64
 EMBED_GROUP = 64
 DELETE_CHUNK = 200
 INDEX_PAGE = 5000
