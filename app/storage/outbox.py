@@ -140,11 +140,13 @@ class Outbox:
     def _append(self, data: bytes) -> None:
         created = not self.path.exists()
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
         except OSError as exc:
             raise storage_error(exc, self.path) from exc
         try:
             size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data  # a torn line from a crash must not swallow ours
             try:
                 view = memoryview(data)
                 while view:

@@ -14,8 +14,10 @@ import anyio.to_thread
 import pytest
 
 from app.errors import StorageFullError
-from app.storage.event_types import NewEvent
+from app.storage.event_types import Event, NewEvent
 from app.storage.events import EventStore
+from app.storage.gate import WriteGate
+from app.storage.outbox import Outbox, encode_line, read_journal
 from tests.storage.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio
@@ -142,3 +144,23 @@ async def test_concurrent_enqueues_share_fsyncs(
     assert fsyncs < 20
     await store.flush()
     assert store.counts()[0] == 40
+
+
+async def test_append_after_a_torn_line_keeps_the_new_event(tmp_path: Path) -> None:
+    stuck = asyncio.Event()
+
+    async def never_drains(batch: list[Event]) -> None:
+        await stuck.wait()
+        assert batch
+
+    journal = tmp_path / "outbox.jsonl"
+    journal.write_bytes(b'{"id": "half-writ')
+    outbox = Outbox(journal, never_drains, WriteGate())
+    outbox.start([])
+    event = Event(id="n1", type="thought", text="after the crash", timestamp=1.0, received_at=2.0)
+    await outbox.put([event])
+    events, warnings = read_journal(journal)
+    assert events == [event] and len(warnings) == 1
+    assert journal.read_bytes().endswith(encode_line(event))
+    stuck.set()
+    await outbox.close()
