@@ -83,9 +83,8 @@ def file_table(root: Path, tops: list[str]) -> dict[str, dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
     for top in tops:
         base = root / top
-        if not base.exists():
-            continue
-        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        paths = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        for path in paths:
             with path.open("rb") as fh:
                 digest = hashlib.file_digest(fh, "sha256").hexdigest()
             table[path.relative_to(root).as_posix()] = {
