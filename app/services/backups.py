@@ -12,11 +12,8 @@ In Chroma-server mode there is no directory to copy: events go in as an NDJSON e
 from __future__ import annotations
 
 import asyncio
-import calendar
-import json
 import logging
 import os
-import re
 import shutil
 import sys
 import time
@@ -28,18 +25,18 @@ import anyio.to_thread
 
 from app.errors import BackupError
 from app.services.archive import file_table, write_archive
+from app.services.backup_catalog import list_backups, new_name, prune, write_sidecar
 from app.services.staging import precopy, resync
 from app.services.verify import EXPORT_NAME, FORMAT
-from app.storage.files import atomic_write, ensure_private_dir, fsync_dir
+from app.storage.files import ensure_private_dir, fsync_dir, storage_error
 from app.storage.gate import WriteGate
 
 if TYPE_CHECKING:
     from app.storage.events import EventStore
 
 log = logging.getLogger(__name__)
+__all__ = ["create_backup", "list_backups", "prune", "store_export", "store_snapshot"]
 
-NAME_RE = re.compile(r"^hearth-(\d{8}T\d{6}Z)(?:-(\d+))?\.tar\.gz$")
-SIDECAR = ".verified"
 COPIED = ["chroma", "state"]
 VERIFY_TIMEOUT_S = 1800.0
 FLUSH_TIMEOUT_S = 10.0
@@ -48,13 +45,14 @@ Snapshot = Callable[[], Awaitable[dict[str, Any]]]
 Export = Callable[[dict[str, Any]], AsyncIterator[bytes]]
 
 
-def _new_name(backups_dir: Path, created: float) -> str:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(created))
-    name, n = f"hearth-{stamp}.tar.gz", 1
-    while (backups_dir / name).exists():
-        n += 1
-        name = f"hearth-{stamp}-{n}.tar.gz"
-    return name
+def _clear_leftovers(backups_dir: Path) -> None:
+    """A backup cut short by a crash leaves a staging dir or a temp archive behind."""
+    for path in backups_dir.glob(".staging-hearth-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in backups_dir.glob(".hearth-*.tar.gz.tmp"):
+        path.unlink(missing_ok=True)
+    for path in backups_dir.glob(".verify-*"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 async def _write_export(export: Export, target: Path, stats: dict[str, Any]) -> None:
@@ -145,6 +143,7 @@ async def create_backup(
             raise ValueError("a logical backup needs the store (or an export function)")
         export = store_export(store)
     ensure_private_dir(backups_dir)
+    await anyio.to_thread.run_sync(_clear_leftovers, backups_dir)
     started = clock()
     try:
         await asyncio.wait_for(flush(), flush_timeout)
@@ -152,7 +151,7 @@ async def create_backup(
         # Under a steady stream of writes the outbox may never be empty; its journal is
         # copied with everything else while paused, so a restore replays what is pending.
         log.warning("backup: outbox still busy after %.0f s; journal copied as is", flush_timeout)
-    name = _new_name(backups_dir, started)
+    name = new_name(backups_dir, started)
     staging = backups_dir / f".staging-{name}"
     tops = ["state"] if export is not None else COPIED
     try:
@@ -183,12 +182,14 @@ async def create_backup(
             manifest["events"] = {**manifest.get("events", {}), **export_stats}
         size = await anyio.to_thread.run_sync(write_archive, archive, staging, manifest)
         await anyio.to_thread.run_sync(fsync_dir, backups_dir)
+    except OSError as exc:
+        raise storage_error(exc, backups_dir / name) from exc
     finally:
         await anyio.to_thread.run_sync(lambda: shutil.rmtree(staging, ignore_errors=True))
     archived = time.perf_counter()
     ok, detail = await run_verify(archive)
     verified_at = time.perf_counter()
-    await anyio.to_thread.run_sync(_write_sidecar, archive, ok, detail, started)
+    await anyio.to_thread.run_sync(write_sidecar, archive, ok, detail, started)
     if not ok:
         log.error("backup %s failed verification: %s", name, detail)
         raise BackupError(f"backup {name} failed verification: {detail}")
@@ -213,67 +214,3 @@ async def create_backup(
         "verified": True,
         "stats": stats,
     }
-
-
-def _write_sidecar(archive: Path, ok: bool, detail: str, created: float) -> None:
-    body = {"verified": ok, "checked_at": time.time(), "created_at": created, "detail": detail}
-    atomic_write(
-        archive.with_name(archive.name + SIDECAR), json.dumps(body).encode(), keep_backup=False
-    )
-
-
-def _sort_key(match: re.Match[str]) -> tuple[str, int]:
-    return match.group(1), int(match.group(2) or 1)
-
-
-def _ours(backups_dir: Path) -> list[tuple[Path, re.Match[str]]]:
-    """Our archives, newest first; anything else in the directory is left alone."""
-    if not backups_dir.is_dir():
-        return []
-    found = [(p, m) for p in backups_dir.iterdir() if (m := NAME_RE.match(p.name)) and p.is_file()]
-    return sorted(found, key=lambda item: _sort_key(item[1]), reverse=True)
-
-
-def _read_sidecar(archive: Path) -> dict[str, Any]:
-    try:
-        body = json.loads(archive.with_name(archive.name + SIDECAR).read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def list_backups(backups_dir: Path) -> list[dict[str, Any]]:
-    """`{name, created_at, size_bytes, verified}` for each archive, newest first."""
-    items = []
-    for path, match in _ours(backups_dir):
-        sidecar = _read_sidecar(path)
-        created = sidecar.get("created_at")
-        if not isinstance(created, int | float):
-            created = float(calendar.timegm(time.strptime(match.group(1), "%Y%m%dT%H%M%SZ")))
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            continue
-        verified = sidecar.get("verified") is True
-        items.append(
-            {"name": path.name, "created_at": created, "size_bytes": size, "verified": verified}
-        )
-    return items
-
-
-def prune(backups_dir: Path, keep: int) -> list[str]:
-    """Keep the newest `keep` verified archives; drop older and unverified ones."""
-    kept = 0
-    removed = []
-    for path, _ in _ours(backups_dir):
-        if _read_sidecar(path).get("verified") is True and kept < keep:
-            kept += 1
-            continue
-        if kept == 0:
-            continue  # never delete anything until a good archive is known to exist
-        path.unlink(missing_ok=True)
-        path.with_name(path.name + SIDECAR).unlink(missing_ok=True)
-        removed.append(path.name)
-    if removed:
-        fsync_dir(backups_dir)
-    return removed
