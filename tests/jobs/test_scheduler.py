@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -283,3 +284,17 @@ def test_crontab_weekdays_count_from_sunday() -> None:
     )
     assert monday_9am == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert monday_9am is not None and monday_9am.weekday() == 0
+
+
+async def test_next_run_follows_the_schedule_in_the_configured_zone(tmp_path: Path) -> None:
+    r = JobRunner(
+        [JobSpec("backup", DAILY, Counter())],
+        state_path=tmp_path / "jobs.json",
+        tz="Europe/Berlin",
+    )
+    await r.start()
+    (job,) = r.jobs()
+    await r.shutdown()
+    nxt = datetime.fromtimestamp(job["next_run_at"], ZoneInfo("Europe/Berlin"))
+    assert (nxt.hour, nxt.minute) == (3, 10)
+    assert 0 < job["next_run_at"] - time.time() <= 86400

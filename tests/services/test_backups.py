@@ -14,7 +14,7 @@ import chromadb
 import httpx
 import pytest
 
-from app.errors import ArchiveCorruptError
+from app.errors import ArchiveCorruptError, BackupError
 from app.services.backups import create_backup, list_backups, prune
 from app.services.restore import restore
 from app.storage.embeddings import Embedder
@@ -281,3 +281,24 @@ async def test_server_mode_backup_is_a_logical_export_that_restores(
     assert hits and "dog" in hits[0][0].text
     assert (fresh / "state" / "current_mood.txt").read_bytes() == MOOD
     assert not (fresh / "chroma").exists() or not any((fresh / "chroma").iterdir())
+
+
+async def test_a_backup_that_fails_verification_is_reported_and_prunes_nothing(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    data, gate = tmp_path / "data", WriteGate()
+    store = await open_store(data, embedder, gate=gate)
+    await store.add(events(3, ts=NOW, prefix="a"))
+
+    async def wrong_count() -> dict:
+        return {"chroma": {"collection": store.collection.name, "count": 4}}
+
+    try:
+        good = await backup(data, store, gate, keep=1)
+        with pytest.raises(BackupError, match="holds 3 events, manifest says 4"):
+            await backup(data, store, gate, keep=1, snapshot=wrong_count)
+    finally:
+        await store.close()
+    listed = list_backups(data / "backups")
+    assert [b["verified"] for b in listed] == [False, True]
+    assert listed[1]["name"] == good["name"]
