@@ -14,10 +14,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 
+def _csv_items(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def _split_csv(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
+    return _csv_items(value) if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -83,7 +85,7 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         rules: dict[str, int] = {}
-        for part in _split_csv(value):  # type: ignore[union-attr]
+        for part in _csv_items(value):
             name, sep, days = part.partition("=")
             if not sep or not name.strip() or not days.strip().isdigit():
                 raise ValueError(f"expected TYPE=DAYS, got {part!r}")

@@ -49,3 +49,7 @@ class BackupError(HearthError):
 
 class ArchiveCorruptError(BackupError):
     """An archive fails its checksums or its manifest."""
+
+
+class InvalidInputError(HearthError):
+    """Input that passed the schema but makes no sense here (mapped to 422)."""

@@ -60,6 +60,9 @@ class DurableDocument(Generic[T]):
     def encode(self, value: T) -> bytes:
         return self._encode(value)
 
+    def decode(self, data: bytes) -> T:
+        return self._decode(data)
+
     @property
     def value(self) -> T:
         return self._value

@@ -153,9 +153,21 @@ class StateManager:
         for doc in self.documents:
             await doc.drain()
 
-    def snapshot(self) -> dict[str, str]:
+    def snapshot(self) -> dict[str, bytes | str]:
         """File name -> current content, for export."""
         return {doc.path.name: doc.encode(doc.value).decode() for doc in self.documents}
+
+    async def import_file(self, name: str, content: str) -> None:
+        """Replace one state file from an export; unknown names are ignored."""
+        for doc in self.documents:
+            if doc.path.name == name:
+                value = doc.decode(content.encode())
+
+                def replace(_old: Any, new: Any = value) -> tuple[Any, None]:
+                    return new, None
+
+                await doc.update(replace)
+                return
 
     def current_mood(self) -> Json:
         value = self.mood.value

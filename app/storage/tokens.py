@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.errors import ConflictError, NotFoundError
+from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.storage.files import atomic_write, ensure_private_dir
 from app.storage.state import encode_json
 
@@ -70,7 +70,7 @@ class TokenStore:
     def create(self, name: str) -> str:
         """Store a new token's hash and return the token (shown once, never stored)."""
         if not NAME_RE.match(name):
-            raise ValueError("token names are 1-64 characters of letters, digits, _ . -")
+            raise InvalidInputError("token names are 1-64 characters of letters, digits, _ . -")
         token = "hth_" + secrets.token_urlsafe(32)
         with self._locked() as tokens:
             if name in tokens:

@@ -1,0 +1,126 @@
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
+
+RequestContext: request id on every log line and response, the client's real IP when
+the request came through a trusted proxy (cloudflared on loopback), one access-log line.
+BodyLimit: a body over the cap is refused while reading (413), before it is buffered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import time
+import uuid
+
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.logs import request_id
+
+log = logging.getLogger("hearth.access")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, *, trusted_proxies: list[str], access_log: bool) -> None:
+        self.app = app
+        self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        self.access_log = access_log
+
+    def _is_trusted(self, host: str) -> bool:
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(addr in net for net in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+        peer = scope["client"][0] if scope.get("client") else ""
+        client = peer
+        if peer and self._is_trusted(peer):
+            forwarded = headers.get(b"cf-connecting-ip") or headers.get(b"x-forwarded-for", b"")
+            candidate = forwarded.decode("latin-1").split(",")[-1].strip()
+            if candidate:
+                client = candidate
+                scope = {**scope, "client": (client, 0)}
+        status = 500
+        started = time.perf_counter()
+        raw_rid = rid.encode()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", raw_rid)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if self.access_log:
+                log.info(
+                    '%s "%s %s" %d %.1fms',
+                    client,
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                )
+            request_id.reset(token)
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.max_bytes:
+                    await _refuse(send, self.max_bytes)
+                    return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # FastAPI re-raises HTTPException from body parsing as is.
+                    raise HTTPException(413, _too_large(self.max_bytes))
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"request body larger than {limit} bytes"
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    body = ('{"detail":"' + _too_large(limit) + '"}').encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,88 @@
+"""The event log: batch ingest, paging, get/delete by id, semantic search."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+
+from app.api.deps import EventsDep
+from app.api.schemas import EventsIn, EventType, QueryTime, SearchIn
+from app.storage.event_types import Event, NewEvent
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+async def valid_event(event_id: str, events: EventsDep) -> Event:
+    found = await events.get(event_id)
+    if found is None:
+        raise HTTPException(404, f"no event with id {event_id!r}")
+    return found
+
+
+EventDep = Annotated[Event, Depends(valid_event)]
+
+
+@router.post("/events")
+async def add_events(body: EventsIn, events: EventsDep) -> dict[str, Any]:
+    now = time.time()
+    batch = [
+        NewEvent(
+            type=e.type,
+            text=e.text,
+            timestamp=now if e.timestamp is None else e.timestamp,
+            metadata=dict(e.metadata),
+            id=e.id,
+        )
+        for e in body.events
+    ]
+    result = await events.add(batch)
+    return {"ids": result.ids, "created": result.created, "duplicates": result.duplicates}
+
+
+@router.get("/events")
+async def list_events(
+    events: EventsDep,
+    type: Annotated[EventType | None, Query()] = None,
+    since: Annotated[QueryTime | None, Query()] = None,
+    until: Annotated[QueryTime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    try:
+        items, next_cursor = await events.list(
+            type=type, since=since, until=until, limit=limit, cursor=cursor
+        )
+    except ValueError as exc:
+        raise HTTPException(422, f"invalid cursor: {exc}") from exc
+    return {"items": [e.to_api() for e in items], "next_cursor": next_cursor}
+
+
+@router.get("/events/{event_id}")
+async def get_event(event: EventDep) -> dict[str, Any]:
+    return event.to_api()
+
+
+@router.delete("/events/{event_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_event(event_id: str, events: EventsDep) -> Response:
+    if not await events.delete(event_id):
+        raise HTTPException(404, f"no event with id {event_id!r}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _search(events: EventsDep, query: SearchIn) -> dict[str, Any]:
+    hits = await events.search(
+        query.q, n=query.n, type=query.type, since=query.since, until=query.until
+    )
+    return {"results": [{**e.to_api(), "score": score} for e, score in hits]}
+
+
+@router.get("/search")
+async def search_get(events: EventsDep, query: Annotated[SearchIn, Query()]) -> dict[str, Any]:
+    return await _search(events, query)
+
+
+@router.post("/search")
+async def search_post(body: SearchIn, events: EventsDep) -> dict[str, Any]:
+    return await _search(events, body)

@@ -1,0 +1,60 @@
+"""Phone sync: state, mood, thoughts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.api.deps import PhoneDep, StateDep
+from app.api.schemas import MoodIn, QueryTime, ThoughtIn
+
+router = APIRouter(prefix="/v1", tags=["phone"])
+
+
+@router.get("/state")
+async def get_state(
+    state: StateDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    body, etag = state.state()
+    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return body
+
+
+@router.get("/mood")
+async def get_mood(state: StateDep) -> dict[str, Any]:
+    return state.current_mood()
+
+
+@router.put("/mood")
+async def put_mood(body: MoodIn, phone: PhoneDep) -> dict[str, Any]:
+    return await phone.set_mood(body.mood, body.context, body.updated_at)
+
+
+@router.get("/mood/history")
+async def mood_history(
+    phone: PhoneDep,
+    since: Annotated[QueryTime | None, Query()] = None,
+    until: Annotated[QueryTime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    return {"items": await phone.mood_history(since=since, until=until, limit=limit)}
+
+
+@router.post("/thoughts", status_code=status.HTTP_201_CREATED)
+async def post_thought(body: ThoughtIn, phone: PhoneDep, response: Response) -> dict[str, str]:
+    thought_id, created = await phone.add_thought(body.text, body.id, body.created_at)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return {"id": thought_id}
+
+
+@router.get("/thoughts")
+async def get_thoughts(
+    phone: PhoneDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> dict[str, Any]:
+    return phone.thoughts(limit)

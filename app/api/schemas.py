@@ -1,0 +1,90 @@
+"""Request bodies and query types, with the limits API.md states."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+MAX_TS = 1e11  # year 5138: anything larger is a unit mistake (milliseconds)
+
+
+def _epoch(value: object) -> object:
+    """Accept epoch seconds or ISO 8601 (`2026-11-20T08:00:00Z`)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError("expected epoch seconds or an ISO 8601 time") from exc
+        if parsed.tzinfo is None:
+            raise ValueError("ISO 8601 time needs a zone, e.g. Z or +01:00")
+        return parsed.timestamp()
+    return value
+
+
+Timestamp = Annotated[float, Field(ge=0, le=MAX_TS, allow_inf_nan=False)]
+QueryTime = Annotated[Timestamp, BeforeValidator(_epoch)]
+EventType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{1,64}$")]
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
+MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MetaValue = (
+    bool
+    | int
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | Annotated[str, StringConstraints(max_length=2000)]
+)
+
+
+def _max_32(value: dict[str, object]) -> dict[str, object]:
+    if len(value) > 32:
+        raise ValueError("at most 32 metadata values")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoodIn(Strict):
+    mood: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    context: Annotated[str, StringConstraints(max_length=2000)] = ""
+    updated_at: Timestamp | None = None
+
+
+class ThoughtIn(Strict):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=10000)]
+    id: ClientId | None = None
+    created_at: Timestamp | None = None
+
+
+class EventIn(Strict):
+    id: ClientId | None = None
+    type: EventType
+    text: Annotated[str, StringConstraints(min_length=1, max_length=32768)]
+    timestamp: Timestamp | None = None
+    metadata: Annotated[dict[MetaKey, MetaValue], AfterValidator(_max_32)] = {}
+
+
+class EventsIn(Strict):
+    events: Annotated[list[EventIn], Field(min_length=1, max_length=1000)]
+
+
+class SearchIn(Strict):
+    q: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    n: Annotated[int, Field(ge=1, le=100)] = 10
+    type: EventType | None = None
+    since: QueryTime | None = None
+    until: QueryTime | None = None

@@ -1,0 +1,135 @@
+"""The `hearth` command: the server and the offline work (restore, import, reindex, tokens)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from app.cli_maint import add_commands, offline, print_json
+from app.config import Settings
+from app.errors import HearthError
+from app.logs import setup_logging
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
+
+Handler = Callable[[Settings, argparse.Namespace], int]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"  HEARTH_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise SystemExit("hearth: invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+    from app.storage.lock import DataDirLock
+
+    if args.host:
+        settings = settings.model_copy(update={"host": args.host})
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    # Fail fast, before loading the model, when another process owns the data dir.
+    DataDirLock(settings.data_dir, "probe").acquire().release()
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        workers=1,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,  # RequestContext trusts proxy headers from loopback only
+        server_header=False,
+        timeout_graceful_shutdown=30,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def cmd_stats(settings: Settings, _args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        total, by_type = runtime.events.counts()
+        return {
+            "events": {"total": total, "by_type": by_type},
+            "embedder": runtime.events.embedder_name,
+            "storage": await runtime.storage(),
+            "mood": runtime.state.current_mood(),
+            "warnings": runtime.warnings(),
+        }
+
+    print_json(offline(settings, work))
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from app.storage.tokens import TokenStore
+
+    store = TokenStore(settings.state_dir)
+    if args.action == "create":
+        token = store.create(args.name)
+        print(f"Token for {args.name!r} (shown once; store it in the device now):\n{token}")
+    elif args.action == "revoke":
+        store.revoke(args.name)
+        print(f"revoked {args.name!r}")
+    else:
+        for item in store.list():
+            used = item["last_used_at"]
+            print(
+                f"{item['name']:<24} created {_when(item['created_at'])}  "
+                f"last used {_when(used) if used else 'never'}"
+            )
+    return 0
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+
+
+COMMANDS: dict[str, Handler] = {"serve": cmd_serve, "stats": cmd_stats, "token": cmd_token}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP service (one worker)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    sub.add_parser("stats", help="event counts, storage and warnings")
+    token = sub.add_parser("token", help="device tokens")
+    tsub = token.add_subparsers(dest="action", required=True)
+    tsub.add_parser("create", help="create a token and print it once").add_argument("name")
+    tsub.add_parser("revoke", help="revoke a token by name").add_argument("name")
+    tsub.add_parser("list", help="names, created and last-used times")
+    add_commands(sub, COMMANDS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _settings()
+    setup_logging(settings.log_level)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except HearthError as exc:
+        print(f"hearth: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

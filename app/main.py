@@ -1,0 +1,42 @@
+"""create_app(settings): the FastAPI app; everything long-lived is built in lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+import app as hearth
+from app.api.deps import require_token
+from app.api.errors import install_error_handlers
+from app.api.middleware import BodyLimit, RequestContext
+from app.api.routes import events, health, jobs, metrics, phone, status
+from app.config import Settings
+from app.runtime import Runtime
+from app.storage.lock import argv_purpose
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.open(settings, purpose=argv_purpose())
+        try:
+            runtime.check_exposure()
+            await runtime.start_services()
+            api.state.runtime = runtime
+            yield
+        finally:
+            await runtime.close()
+
+    api = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
+    install_error_handlers(api)
+    api.include_router(health.router)
+    protected = [Depends(require_token)]
+    for module in (status, phone, events, jobs, metrics):
+        api.include_router(module.router, dependencies=protected)
+    api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    api.add_middleware(
+        RequestContext, trusted_proxies=settings.trusted_proxies, access_log=settings.access_log
+    )
+    return api

@@ -1,0 +1,124 @@
+"""Phone sync: mood (last write wins) and thoughts (idempotent by client id).
+
+Each applied mood change and each thought is also an event. They go through the event
+log's durable outbox, so a PUT is acknowledged at fsync speed and embedded in the
+background; a retry after a crash finds the event by its deterministic id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from app.storage.event_types import Event, NewEvent
+from app.storage.state import THOUGHTS_KEPT, Json, StateManager
+
+
+class EventLog(Protocol):
+    async def enqueue(self, events: list[NewEvent]) -> list[bool]: ...
+
+    def known(self, event_id: str) -> bool: ...
+
+    async def list(
+        self,
+        *,
+        type: str | None,
+        since: float | None,
+        until: float | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Event], str | None]: ...
+
+
+def mood_event_id(mood: str, context: str, updated_at: float) -> str:
+    digest = hashlib.sha256(f"{updated_at!r}\0{mood}\0{context}".encode()).hexdigest()
+    return f"mood-{digest[:32]}"
+
+
+class PhoneSync:
+    def __init__(
+        self, state: StateManager, events: EventLog, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.state = state
+        self.events = events
+        self.clock = clock
+
+    async def set_mood(self, mood: str, context: str, updated_at: float | None) -> Json:
+        ts = self.clock() if updated_at is None else updated_at
+        new = {"mood": mood, "context": context, "updated_at": ts}
+
+        def decide(current: Json) -> str:
+            if ts < current["updated_at"]:
+                return "stale"
+            if all(current[k] == new[k] for k in new):
+                return "same"
+            return "apply"
+
+        if decide(self.state.mood.value) == "stale":
+            return {**self.state.current_mood(), "applied": False}
+        event = NewEvent(
+            type="mood",
+            text=f"{mood}. {context}".strip() if context else mood,
+            timestamp=ts,
+            metadata={"mood": mood, "context": context},
+            id=mood_event_id(mood, context, ts),
+        )
+
+        def change(current: Json) -> tuple[Json, bool]:
+            verdict = decide(current)
+            if verdict == "apply":
+                return {**current, **new}, True
+            return current, verdict == "same"
+
+        # Both writes in parallel (one fsync's latency, not two). If only one lands before
+        # a crash, the client saw no 2xx and its retry is "same": it re-logs the event
+        # under the same id, so the file and the log agree again.
+        _, applied = await asyncio.gather(
+            self.events.enqueue([event]), self.state.mood.update(change)
+        )
+        return {**self.state.current_mood(), "applied": applied}
+
+    async def mood_history(
+        self, *, since: float | None, until: float | None, limit: int
+    ) -> list[Json]:
+        events, _ = await self.events.list(
+            type="mood", since=since, until=until, limit=limit, cursor=None
+        )
+        return [
+            {
+                "mood": str(e.metadata.get("mood", e.text)),
+                "context": str(e.metadata.get("context", "")),
+                "updated_at": e.timestamp,
+            }
+            for e in events
+        ]
+
+    async def add_thought(
+        self, text: str, thought_id: str | None, created_at: float | None
+    ) -> tuple[str, bool]:
+        """Returns the id and whether it was new (False: a replay of a known id)."""
+        tid = thought_id or uuid.uuid4().hex
+        ts = self.clock() if created_at is None else created_at
+        created = False
+        if not self.events.known(tid):
+            event = NewEvent(type="thought", text=text, timestamp=ts, id=tid)
+            [created] = await self.events.enqueue([event])
+        item = {"id": tid, "text": text, "created_at": ts}
+
+        def upsert(doc: Json) -> tuple[Json, None]:
+            items: list[Any] = doc["items"]
+            if any(i["id"] == tid for i in items):
+                return doc, None
+            merged = sorted([item, *items], key=lambda i: i["created_at"], reverse=True)
+            return {**doc, "items": merged[:THOUGHTS_KEPT]}, None
+
+        await self.state.thoughts.update(upsert)
+        await self.state.rebuild_recent()
+        return tid, created
+
+    def thoughts(self, limit: int) -> Json:
+        return {"text": self.state.recent.value, "items": self.state.recent_thoughts(limit)}

@@ -1,0 +1,108 @@
+"""Phone sync over the real app and a real temp data dir."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+
+
+def test_fresh_install_answers_neutral_mood(client: TestClient) -> None:
+    assert client.get("/v1/mood").json() == {"mood": "neutral", "context": "", "updated_at": 0}
+
+
+def test_put_mood_applies_and_persists_as_json(client: TestClient, settings: Settings) -> None:
+    r = client.put("/v1/mood", json={"mood": "calm", "context": "tea", "updated_at": 100})
+    assert r.status_code == 200
+    assert r.json() == {"mood": "calm", "context": "tea", "updated_at": 100, "applied": True}
+    on_disk = json.loads((settings.state_dir / "current_mood.txt").read_text())
+    assert on_disk["mood"] == "calm" and on_disk["updated_at"] == 100 and on_disk["schema"] == 1
+    assert (settings.state_dir / "current_mood.txt").stat().st_mode & 0o777 == 0o600
+    assert settings.data_dir.stat().st_mode & 0o777 == 0o700
+
+
+def test_last_write_wins_by_updated_at(client: TestClient) -> None:
+    client.put("/v1/mood", json={"mood": "happy", "updated_at": 200})
+    r = client.put("/v1/mood", json={"mood": "sad", "updated_at": 150})
+    assert r.json() == {"mood": "happy", "context": "", "updated_at": 200, "applied": False}
+    assert client.get("/v1/mood").json()["mood"] == "happy"
+    r = client.put("/v1/mood", json={"mood": "tired", "updated_at": 250})
+    assert r.json()["applied"] is True
+
+
+def test_mood_default_time_is_server_time(client: TestClient) -> None:
+    before = time.time()
+    body = client.put("/v1/mood", json={"mood": "ok"}).json()
+    assert before <= body["updated_at"] <= time.time()
+
+
+def test_mood_history_newest_first(client: TestClient) -> None:
+    for i, mood in enumerate(["a", "b", "c"]):
+        client.put("/v1/mood", json={"mood": mood, "context": f"n{i}", "updated_at": 1000 + i})
+    client.put("/v1/mood", json={"mood": "late", "updated_at": 10})  # stale: not applied
+    items = _history(client)
+    assert [i["mood"] for i in items[:3]] == ["c", "b", "a"]
+    assert items[0] == {"mood": "c", "context": "n2", "updated_at": 1002}
+    assert all(i["mood"] != "late" for i in items)
+    limited = client.get("/v1/mood/history", params={"since": 1001, "limit": 1}).json()["items"]
+    assert [i["mood"] for i in limited] == ["c"]
+
+
+def _history(client: TestClient) -> list[dict[str, object]]:
+    deadline = time.monotonic() + 30
+    while True:
+        items = client.get("/v1/mood/history").json()["items"]
+        if len(items) >= 3 or time.monotonic() > deadline:
+            return items
+        time.sleep(0.05)
+
+
+def test_thought_is_idempotent_by_client_id(client: TestClient, settings: Settings) -> None:
+    r = client.post("/v1/thoughts", json={"text": "the river was loud", "id": "t-1"})
+    assert r.status_code == 201 and r.json() == {"id": "t-1"}
+    again = client.post("/v1/thoughts", json={"text": "the river was loud", "id": "t-1"})
+    assert again.status_code == 200 and again.json() == {"id": "t-1"}
+    body = client.get("/v1/thoughts").json()
+    assert [i["id"] for i in body["items"]] == ["t-1"]
+    assert "the river was loud" in body["text"]
+    text_file = (settings.state_dir / "recent_thoughts.txt").read_text()
+    assert "the river was loud" in text_file
+
+
+def test_thought_without_id_gets_one_and_newest_first(client: TestClient) -> None:
+    first = client.post("/v1/thoughts", json={"text": "one", "created_at": 10}).json()["id"]
+    second = client.post("/v1/thoughts", json={"text": "two", "created_at": 20}).json()["id"]
+    assert first != second
+    items = client.get("/v1/thoughts").json()["items"]
+    assert [i["text"] for i in items] == ["two", "one"]
+    assert items[0] == {"id": second, "text": "two", "created_at": 20}
+
+
+def test_state_etag_and_304(client: TestClient) -> None:
+    r = client.get("/v1/state")
+    etag = r.headers["etag"]
+    assert r.json()["mood"]["mood"] == "neutral"
+    assert client.get("/v1/state", headers={"If-None-Match": etag}).status_code == 304
+    client.put("/v1/mood", json={"mood": "bright"})
+    r2 = client.get("/v1/state", headers={"If-None-Match": etag})
+    assert r2.status_code == 200 and r2.headers["etag"] != etag
+    assert r2.json()["mood"]["mood"] == "bright"
+    client.post("/v1/thoughts", json={"text": "new thought"})
+    r3 = client.get("/v1/state", headers={"If-None-Match": r2.headers["etag"]})
+    assert r3.status_code == 200 and "new thought" in r3.json()["thoughts"]
+
+
+def test_state_survives_restart(settings: Settings) -> None:
+    from app.main import create_app
+    from tests.conftest import AUTH
+
+    with TestClient(create_app(settings), headers=AUTH) as c:
+        c.put("/v1/mood", json={"mood": "steady", "updated_at": 5})
+        c.post("/v1/thoughts", json={"text": "keep me", "id": "k"})
+    with TestClient(create_app(settings), headers=AUTH) as c:
+        assert c.get("/v1/mood").json()["mood"] == "steady"
+        assert c.get("/v1/thoughts").json()["items"][0]["id"] == "k"
+        assert c.get("/v1/events/k").json()["text"] == "keep me"
