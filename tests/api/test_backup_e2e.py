@@ -109,7 +109,7 @@ def test_export_then_import_into_an_empty_install(server: ServerProcess, tmp_pat
             },
         )
         c.put("/v1/mood", json={"mood": "green", "updated_at": 9})
-        expected = c.get("/v1/search", params={"q": "gardening"}).json()["results"]
+        expected = c.get("/v1/search", params={"q": "gardening", "type": "note"}).json()["results"]
     server.stop()
     dump = tmp_path / "dump.ndjson"
     exported = run_cli("export", str(dump), data_dir=server.data_dir)
@@ -127,7 +127,7 @@ def test_export_then_import_into_an_empty_install(server: ServerProcess, tmp_pat
     try:
         with fresh.client() as c:
             assert c.get("/v1/mood").json()["mood"] == "green"
-            got = c.get("/v1/search", params={"q": "gardening"}).json()["results"]
+            got = c.get("/v1/search", params={"q": "gardening", "type": "note"}).json()["results"]
             assert [h["id"] for h in got] == [h["id"] for h in expected]
     finally:
         fresh.stop()
