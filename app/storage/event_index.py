@@ -4,6 +4,10 @@ Chroma's `get` has no ordering and its metadata filters cost 50-300 ms at 100k e
 while an unfiltered vector query costs ~2 ms. Keeping the few fields we filter and sort
 on in sorted lists makes counts, `known()`, newest-first paging and the choice of search
 strategy a matter of bisecting in memory. Times are `since <= timestamp < until`.
+
+`vectors` holds the embedding of every event that is in Chroma (not of those still in
+the outbox or being written); removing an event here removes its vector too, so the
+two can never disagree about what exists.
 """
 
 from __future__ import annotations
@@ -11,19 +15,24 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 
+import numpy as np
+
+from app.storage.event_vectors import VectorTable
+
 Key = tuple[float, str]
 
 
 class EventIndex:
-    def __init__(self) -> None:
+    def __init__(self, vectors: VectorTable) -> None:
+        self.vectors = vectors
         self._meta: dict[str, tuple[float, str]] = {}
         self._all: list[Key] = []
         self._by_type: dict[str, list[Key]] = {}
 
     @classmethod
-    def build(cls, rows: Iterable[tuple[str, float, str]]) -> EventIndex:
+    def build(cls, rows: Iterable[tuple[str, float, str]], vectors: VectorTable) -> EventIndex:
         """Bulk load (id, timestamp, type) rows: one sort instead of n inserts."""
-        index = cls()
+        index = cls(vectors)
         for event_id, ts, kind in rows:
             index._meta[event_id] = (ts, kind)
         index._rebuild()
@@ -56,6 +65,7 @@ class EventIndex:
         found = self._meta.pop(event_id, None)
         if found is None:
             return False
+        self.vectors.discard(event_id)
         ts, kind = found
         _discard(self._all, (ts, event_id))
         bucket = self._by_type[kind]
@@ -72,7 +82,14 @@ class EventIndex:
             return
         for event_id in ids:
             del self._meta[event_id]
+            self.vectors.discard(event_id)
         self._rebuild()
+
+    def attach(self, event_id: str, vector: np.ndarray) -> None:
+        """Make an indexed event searchable once its vector is in Chroma."""
+        found = self._meta.get(event_id)
+        if found is not None:
+            self.vectors.put(event_id, found[0], found[1], vector)
 
     def counts(self) -> tuple[int, dict[str, int]]:
         return len(self._meta), {kind: len(keys) for kind, keys in self._by_type.items()}

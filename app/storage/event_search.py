@@ -1,26 +1,28 @@
 """Filtered vector search without Chroma's slow metadata filters.
 
-At 100k events an unfiltered query costs ~2 ms, a `where` on type ~50-100 ms and a time
-range ~250-330 ms. The index tells us how many events match a filter, so we pick:
-- everything matches: the plain query;
-- a broad filter: one unfiltered query oversampled to `n / selectivity * OVERSAMPLE`
-  (k=400 still costs ~6 ms) and post-filtered through the index;
-- a narrow filter: exact ranking of just the matching events, by fetching their vectors
-  (`get(ids)`, ~23 ms per 1000 at 100k) or Chroma's `query(ids=...)` above that.
+At 100k events an unfiltered Chroma query costs ~2 ms, the same query with a `where` on
+type ~50-100 ms and on a time range ~250-330 ms. So:
+- no filter: Chroma's HNSW query, as is;
+- a filter: the matching rows come from a numpy mask over the in-memory vector table
+  (`EventIndex.vectors`, ~0.1 ms), then whichever is cheaper for that many rows:
+  - "exact": a dot product over the matching rows (~0.2 us per row) and a top-n
+    partition; only the winners' documents are fetched (`get(ids=...)`, ~0.4 ms);
+  - "oversample": for a broad filter, gathering rows costs more than one HNSW query
+    (20k rows ~4-8 ms), so ask Chroma for `n / selectivity * OVERSAMPLE` neighbours
+    without a filter and keep the matching ones; too few left -> "exact".
+  The cost model is measured at 100k (scripts/bench/events.py prints the plan).
 Results equal Chroma's own filtered query (tests/storage/test_search.py checks it).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import anyio.to_thread
 import numpy as np
 from chromadb.api.models.Collection import Collection
-from chromadb.errors import ChromaError
 
 from app.storage.event_codec import from_chroma, score
 from app.storage.event_index import EventIndex
@@ -28,20 +30,17 @@ from app.storage.event_types import Event
 
 OVERSAMPLE = 2.0
 MAX_K = 1000
-FETCH_MAX = 1000
-FETCH_CHUNK = 1000
-_INCLUDE: Any = ["documents", "metadatas", "distances"]
+QUERY_COST_ROWS = 8000  # one HNSW query costs about as much as ranking this many rows...
+RESULT_COST_ROWS = 40  # ...plus this many per neighbour asked for
+INLINE_ROWS = 4096  # rank this few rows on the loop (< 1 ms); more go to a thread
 
 Hit = tuple[Event, float]
 
 
 class Searcher:
-    def __init__(
-        self, collection: Collection, index: EventIndex, unsearchable: Callable[[str], bool]
-    ) -> None:
+    def __init__(self, collection: Collection, index: EventIndex) -> None:
         self._collection = collection
         self._index = index
-        self._unsearchable = unsearchable
         self.last_plan = ""
 
     async def search(
@@ -53,42 +52,62 @@ class Searcher:
         since: float | None,
         until: float | None,
     ) -> list[Hit]:
-        total = len(self._index)
-        if total == 0 or n <= 0:
+        if n <= 0 or not len(self._index):
             return []
-        matching = self._index.count_matching(kind, since, until)
-        if matching == 0:
-            return []
-        if matching >= total:
+        if kind is None and since is None and until is None:
             self.last_plan = "plain"
-            return await self._query(vector, min(n, total))
-        k = math.ceil(n * OVERSAMPLE * total / matching) + 10
-        if matching > FETCH_MAX and k <= MAX_K:
-            self.last_plan = "oversample"
-            hits = await self._query(vector, min(k, total))
-            kept = [h for h in hits if self._index.matches(h[0].id, kind, since, until)]
-            if len(kept) >= n or k >= total:
-                return kept[:n]
-        ids = [i for i in self._index.select(kind, since, until) if not self._unsearchable(i)]
-        if not ids:
-            return []
-        if len(ids) <= FETCH_MAX:
-            self.last_plan = "exact-fetch"
-            return await self._rank_fetched(vector, ids, n)
-        self.last_plan = "exact-ids"
-        try:
-            return await self._query(vector, min(n, len(ids)), ids=ids)
-        except ChromaError:
-            # An id deleted between select and query; rank what is still there instead.
-            return await self._rank_fetched(vector, ids, n)
+            return await self._query(vector, min(n, len(self._index)))
+        table = self._index.vectors
+        with table.reading():
+            rows = table.select(kind, since, until)
+            if not len(rows):
+                self.last_plan = "empty"
+                return []
+            k = math.ceil(n * OVERSAMPLE * len(table) / len(rows)) + 10
+            ranked = None
+            if k <= MAX_K and QUERY_COST_ROWS + k * RESULT_COST_ROWS < len(rows):
+                self.last_plan = "oversample"
+                ranked = await self._oversample(vector, min(k, len(table)), n, kind, since, until)
+            if ranked is None:
+                self.last_plan = "exact"
+                rank = partial(table.rank, vector, rows, n)
+                if len(rows) <= INLINE_ROWS:
+                    similar = rank()
+                else:
+                    similar = await anyio.to_thread.run_sync(rank)
+                ranked = [(event_id, 1.0 - sim) for event_id, sim in similar]
+        return await self._hydrate(ranked)
 
-    async def _query(self, vector: np.ndarray, k: int, ids: list[str] | None = None) -> list[Hit]:
+    async def _oversample(
+        self,
+        vector: np.ndarray,
+        k: int,
+        n: int,
+        kind: str | None,
+        since: float | None,
+        until: float | None,
+    ) -> list[tuple[str, float]] | None:
+        """The top `n` matching ids among `k` unfiltered neighbours, or None if too few."""
         call = partial(
-            self._collection.query,
-            query_embeddings=[vector],
-            n_results=k,
-            ids=ids,
-            include=_INCLUDE,
+            self._collection.query, query_embeddings=[vector], n_results=k, include=["distances"]
+        )
+        got = await anyio.to_thread.run_sync(call)
+        dists = got["distances"]
+        assert dists is not None
+        index, table = self._index, self._index.vectors
+        kept = [
+            (event_id, float(dist))
+            for event_id, dist in zip(got["ids"][0], dists[0], strict=True)
+            if event_id in table and index.matches(event_id, kind, since, until)
+        ]
+        if len(kept) < n and k < len(table):
+            return None
+        return kept[:n]
+
+    async def _query(self, vector: np.ndarray, k: int) -> list[Hit]:
+        include: Any = ["documents", "metadatas", "distances"]
+        call = partial(
+            self._collection.query, query_embeddings=[vector], n_results=k, include=include
         )
         got = await anyio.to_thread.run_sync(call)
         docs, metas, dists = got["documents"], got["metadatas"], got["distances"]
@@ -100,30 +119,16 @@ class Searcher:
             )
         ]
 
-    async def _rank_fetched(self, vector: np.ndarray, ids: list[str], n: int) -> list[Hit]:
-        def rank() -> list[tuple[str, float]]:
-            found: list[str] = []
-            blocks: list[np.ndarray] = []
-            for i in range(0, len(ids), FETCH_CHUNK):
-                got = self._collection.get(ids=ids[i : i + FETCH_CHUNK], include=["embeddings"])
-                if got["ids"]:
-                    found.extend(got["ids"])
-                    blocks.append(np.asarray(got["embeddings"], dtype=np.float32))
-            if not found:
-                return []
-            matrix = np.concatenate(blocks)
-            norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(vector))
-            distances = 1.0 - (matrix @ vector.astype(np.float32)) / np.maximum(norms, 1e-12)
-            order = np.argsort(distances, kind="stable")[:n]
-            return [(found[j], float(distances[j])) for j in order]
-
-        ranked = await anyio.to_thread.run_sync(rank)
+    async def _hydrate(self, ranked: list[tuple[str, float]]) -> list[Hit]:
+        """Fetch the documents of ranked (id, cosine distance) pairs, keeping the order."""
         if not ranked:
             return []
-        wanted = [event_id for event_id, _ in ranked]
-        got = await anyio.to_thread.run_sync(
-            partial(self._collection.get, ids=wanted, include=["documents", "metadatas"])
+        call = partial(
+            self._collection.get,
+            ids=[event_id for event_id, _ in ranked],
+            include=["documents", "metadatas"],
         )
+        got = await anyio.to_thread.run_sync(call)
         by_id = {
             event_id: from_chroma(event_id, doc, meta)
             for event_id, doc, meta in zip(

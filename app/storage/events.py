@@ -1,11 +1,12 @@
 """The event log: Chroma is the source of truth, an in-memory index makes it fast.
 
-Three rules shape this module (numbers in FACTS.md):
+Three rules shape it (numbers in FACTS.md):
 - Chroma's write calls hold the GIL for their whole run, even in a thread, so writes go
-  in chunks of `WRITE_CHUNK` with an await between them and `gate.write()` per chunk.
-- Chroma cannot order results and filters slowly, so paging, counts and the choice of
-  search strategy come from `EventIndex` (see `app.storage.event_search`).
+  in small chunks with an await between them (`app.storage.event_writer`).
+- Chroma cannot order results and filters slowly, so paging, counts and filtered search
+  come from `EventIndex` and its in-memory vector table (`app.storage.event_search`).
 - The phone's small writes go through the `Outbox`, acked at fsync speed.
+Export/import live in `app.storage.event_transfer`.
 """
 
 from __future__ import annotations
@@ -20,50 +21,20 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import numpy as np
 from chromadb.api.models.Collection import Collection
 
-from app.storage import chroma
+from app.storage import chroma, event_transfer
 from app.storage.embeddings import Embedder
-from app.storage.event_codec import (
-    clean_metadata,
-    decode_cursor,
-    encode_cursor,
-    from_chroma,
-    to_chroma,
-)
+from app.storage.event_codec import clean_metadata, decode_cursor, encode_cursor, from_chroma
 from app.storage.event_index import EventIndex
+from app.storage.event_loader import load_index
 from app.storage.event_search import Searcher
 from app.storage.event_types import AddResult, Event, NewEvent
+from app.storage.event_writer import EventWriter
 from app.storage.gate import WriteGate
 from app.storage.outbox import Outbox, read_journal
 
-WRITE_CHUNK = 64
-EMBED_GROUP = 64
 DELETE_CHUNK = 200
-INDEX_PAGE = 5000
-
-
-def load_index(collection: Collection) -> EventIndex:
-    """Page through every event's metadata (an unbounded get fails past 32,766 rows)."""
-    rows: list[tuple[str, float, str]] = []
-    offset = 0
-    while True:
-        got = collection.get(include=["metadatas"], limit=INDEX_PAGE, offset=offset)
-        ids, metas = got["ids"], got["metadatas"] or []
-        for event_id, meta in zip(ids, metas, strict=True):
-            meta = meta or {}
-            ts = meta.get("timestamp", 0.0)
-            rows.append(
-                (
-                    event_id,
-                    float(ts) if isinstance(ts, int | float) else 0.0,
-                    str(meta.get("type", "")),
-                )
-            )
-        if len(ids) < INDEX_PAGE:
-            return EventIndex.build(rows)
-        offset += len(ids)
 
 
 class EventStore:
@@ -76,9 +47,10 @@ class EventStore:
         self._embedder = embedder
         self._index = index
         self._gate = gate
-        self._unwritten: set[str] = set()
+        self._writer = EventWriter(collection, embedder, index, gate)
+        self._unwritten = self._writer.unwritten
         self._outbox: Outbox
-        self._search = Searcher(collection, index, self._unsearchable)
+        self._search = Searcher(collection, index)
 
     @classmethod
     async def open(
@@ -91,14 +63,14 @@ class EventStore:
         gate: WriteGate,
         namespace: str = chroma.DEFAULT_NAMESPACE,
     ) -> EventStore:
-        """Connect, check the pinned embedder, build the index, replay the outbox."""
+        """Connect, check the pinned embedder, load index and vectors, replay the outbox."""
 
         def blocking() -> tuple[Collection, EventIndex, list[Event], list[str]]:
             client = chroma.make_client(chroma_dir, chroma_url)
             name = chroma.active_collection(client, namespace)
             collection = chroma.open_collection(client, name, embedder)
             recovered, warnings = read_journal(outbox_path)
-            return collection, load_index(collection), recovered, warnings
+            return collection, load_index(collection, embedder.dim), recovered, warnings
 
         collection, index, recovered, warnings = await anyio.to_thread.run_sync(blocking)
         store = cls(collection, embedder, index, gate)
@@ -106,12 +78,9 @@ class EventStore:
         fresh = [e for e in recovered if e.id not in index]
         for event in fresh:
             index.add(event.id, event.timestamp, event.type)
-        store._outbox = Outbox(outbox_path, store._store, gate)
+        store._outbox = Outbox(outbox_path, store._writer.store, gate)
         store._outbox.start(fresh)
         return store
-
-    def _unsearchable(self, event_id: str) -> bool:
-        return event_id in self._unwritten or event_id in self._outbox.pending
 
     # -- writing ---------------------------------------------------------------
 
@@ -143,7 +112,7 @@ class EventStore:
         """Write new events before returning; a known id is a duplicate, never a 2nd copy."""
         ids, fresh, _ = self._claim(events)
         try:
-            await self._store(fresh)
+            await self._writer.store(fresh)
         except BaseException:
             self._release(fresh)
             raise
@@ -171,56 +140,11 @@ class EventStore:
             self._index.add(event.id, event.timestamp, event.type)
             self._unwritten.add(event.id)
         try:
-            await self._store(batch)
+            await self._writer.store(batch)
         except BaseException:
             self._unwritten.difference_update(latest)
-            await self._resync(list(latest))
+            await self._writer.resync(list(latest))
             raise
-
-    async def _store(self, events: list[Event]) -> None:
-        """Embed in groups (torch frees the GIL) while writing the previous group in chunks."""
-        groups = [events[i : i + EMBED_GROUP] for i in range(0, len(events), EMBED_GROUP)]
-        if not groups:
-            return
-        embed = self._embedder.embed_array
-        ahead = asyncio.ensure_future(anyio.to_thread.run_sync(embed, [e.text for e in groups[0]]))
-        try:
-            for n, group in enumerate(groups):
-                vectors = await ahead
-                if n + 1 < len(groups):
-                    texts = [e.text for e in groups[n + 1]]
-                    ahead = asyncio.ensure_future(anyio.to_thread.run_sync(embed, texts))
-                await self._write(group, vectors)
-        finally:
-            if not ahead.done():
-                ahead.cancel()
-
-    async def _write(self, events: list[Event], vectors: np.ndarray) -> None:
-        for i in range(0, len(events), WRITE_CHUNK):
-            chunk = events[i : i + WRITE_CHUNK]
-            call = partial(
-                self.collection.upsert,
-                ids=[e.id for e in chunk],
-                embeddings=vectors[i : i + WRITE_CHUNK],
-                documents=[e.text for e in chunk],
-                metadatas=[to_chroma(e) for e in chunk],
-            )
-            async with self._gate.write():
-                await anyio.to_thread.run_sync(call)
-            self._unwritten.difference_update(e.id for e in chunk)
-
-    async def _resync(self, ids: list[str]) -> None:
-        """After a failed write, make the index agree with what Chroma really holds."""
-        got = await anyio.to_thread.run_sync(
-            partial(self.collection.get, ids=ids, include=["metadatas"])
-        )
-        found = dict(zip(got["ids"], got["metadatas"] or [], strict=True))
-        for event_id in ids:
-            meta = found.get(event_id)
-            if meta is None:
-                self._index.remove(event_id)
-            else:
-                self._index.add(event_id, float(meta["timestamp"]), str(meta["type"]))  # type: ignore[arg-type]
 
     # -- reading ---------------------------------------------------------------
 
@@ -289,12 +213,15 @@ class EventStore:
             return False
         if event_id in self._outbox.pending:
             await self._outbox.flush()
+        vector = self._index.vectors.vector(event_id)
         self._index.remove(event_id)
         try:
             async with self._gate.write():
                 await anyio.to_thread.run_sync(partial(self.collection.delete, ids=[event_id]))
         except BaseException:
             self._index.add(event_id, *entry)
+            if vector is not None:
+                self._index.attach(event_id, vector)
             raise
         return True
 
@@ -328,62 +255,12 @@ class EventStore:
         self, batch: int = 500
     ) -> AsyncIterator[builtins.list[dict[str, Any]]]:
         """Every event, oldest first, with its embedding, so an import need not re-embed."""
-        await self._outbox.flush()
-        ids = self._index.select(None, None, None)
-        for i in range(0, len(ids), batch):
-            chunk = ids[i : i + batch]
-            got = await anyio.to_thread.run_sync(
-                partial(
-                    self.collection.get,
-                    ids=chunk,
-                    include=["documents", "metadatas", "embeddings"],
-                )
-            )
-            rows = {}
-            vectors = got["embeddings"] if got["embeddings"] is not None else []
-            for event_id, doc, meta, vec in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
-            ):
-                record = from_chroma(event_id, doc, meta).to_api()
-                record["embedding"] = [float(x) for x in vec]
-                record["embedder"] = self.embedder_name
-                rows[event_id] = record
-            yield [rows[e] for e in chunk if e in rows]
+        async for records in event_transfer.export_batches(self, batch):
+            yield records
 
     async def import_records(self, records: builtins.list[dict[str, Any]]) -> AddResult:
         """Idempotent: known ids are duplicates; embeddings are reused when the model matches."""
-        news = [
-            NewEvent(
-                id=str(r["id"]),
-                type=str(r["type"]),
-                text=str(r["text"]),
-                timestamp=float(r["timestamp"]),
-                metadata=clean_metadata(r.get("metadata") or {}),
-            )
-            for r in records
-        ]
-        ids, fresh, _ = self._claim(news)
-        source = {str(r["id"]): r for r in records}
-        fresh = [_with_received(e, source[e.id]) for e in fresh]
-        reuse = [e for e in fresh if self._reusable(source[e.id])]
-        reembed = [e for e in fresh if not self._reusable(source[e.id])]
-        try:
-            if reuse:
-                vectors = np.asarray([source[e.id]["embedding"] for e in reuse], dtype=np.float32)
-                await self._write(reuse, vectors)
-            await self._store(reembed)
-        except BaseException:
-            self._release(fresh)
-            raise
-        return AddResult(ids=ids, created=len(fresh), duplicates=len(records) - len(fresh))
-
-    def _reusable(self, record: dict[str, Any]) -> bool:
-        vector = record.get("embedding")
-        return (
-            record.get("embedder") == self.embedder_name
-            and isinstance(vector, list)
-            and len(vector) == self._embedder.dim
-        )
+        return await event_transfer.import_records(self, records)
 
     async def flush(self) -> None:
         await self._outbox.flush()
@@ -400,18 +277,4 @@ def _event(new: NewEvent, event_id: str, now: float) -> Event:
         timestamp=float(new.timestamp),
         received_at=now,
         metadata=clean_metadata(new.metadata),
-    )
-
-
-def _with_received(event: Event, record: dict[str, Any]) -> Event:
-    received = record.get("received_at")
-    if not isinstance(received, int | float) or isinstance(received, bool):
-        return event
-    return Event(
-        id=event.id,
-        type=event.type,
-        text=event.text,
-        timestamp=event.timestamp,
-        received_at=float(received),
-        metadata=event.metadata,
     )

@@ -1,4 +1,9 @@
-"""Filtered search gives exactly what Chroma's own (slow) filtered query gives."""
+"""Filtered search gives what Chroma's own (slow) filtered query gives, on every path.
+
+Our filtered search ranks from an in-memory vector table (or an oversampled plain
+query for broad filters); Chroma's `query(where=...)` is the reference. Equal scores may
+come back in either order, so ids are compared up to ties.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,12 @@ import pytest
 from app.storage import event_search
 from app.storage.event_types import NewEvent
 from app.storage.events import EventStore
+from tests.storage.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio
 T0 = 1_763_600_000.0
 TOPICS = ["work meeting", "long run", "family dinner", "bad sleep", "new song", "rainy walk"]
+TIE = 1e-5
 
 
 def where(kind: str | None, since: float | None, until: float | None) -> dict[str, Any] | None:
@@ -33,53 +40,97 @@ def where(kind: str | None, since: float | None, until: float | None) -> dict[st
 
 FILTERS = [
     (None, None, None),
-    ("thought", None, None),  # ~60%: oversampled plain query
+    ("thought", None, None),  # ~60%
     ("mood", None, None),  # ~30%
-    ("blog", None, None),  # a handful: exact over fetched vectors
+    ("blog", None, None),  # a handful
     (None, T0 + 100, T0 + 250),
     ("thought", T0 + 50, None),
     (None, None, T0 + 280),
     ("mood", T0 + 299, T0 + 300),
     ("nope", None, None),
 ]
+# The cost model is tuned for 100k events; these settings make 300 events walk each path.
+PATHS: list[dict[str, int]] = [
+    {},  # exact, ranked on the loop
+    {"INLINE_ROWS": 0},  # exact, ranked in a worker thread
+    {"QUERY_COST_ROWS": 0, "RESULT_COST_ROWS": 0},  # oversampled plain query
+]
+
+
+def assert_same_ranking(ours: list[tuple[str, float]], theirs: list[tuple[str, float]]) -> None:
+    assert len(ours) == len(theirs)
+    for (_, mine), (_, ref) in zip(ours, theirs, strict=True):
+        assert mine == pytest.approx(ref, abs=TIE)
+    ref_scores = dict(theirs)
+    cut = theirs[-1][1] if theirs else 1.0
+    for event_id, mine in ours:
+        if event_id in ref_scores:
+            assert mine == pytest.approx(ref_scores[event_id], abs=TIE)
+        else:  # only a tie at the cut-off may swap an event in
+            assert mine == pytest.approx(cut, abs=TIE), event_id
+
+
+async def assert_matches_chroma(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    plans = set()
+    for path in PATHS:
+        with monkeypatch.context() as patch:
+            for name, value in path.items():
+                patch.setattr(event_search, name, value)
+            for query in ("feeling tired after a poor night", "jogging"):
+                vector = store._embedder.embed_array([query])[0]
+                for kind, since, until in FILTERS:
+                    for n in (1, 10):
+                        ours = await store.search(query, n=n, type=kind, since=since, until=until)
+                        plans.add(store._search.last_plan)
+                        got = await anyio.to_thread.run_sync(
+                            partial(
+                                store.collection.query,
+                                query_embeddings=[vector],
+                                n_results=n,
+                                where=where(kind, since, until),
+                                include=["distances"],
+                            )
+                        )
+                        theirs = [
+                            (event_id, 1 - dist / 2)
+                            for event_id, dist in zip(
+                                got["ids"][0], got["distances"][0], strict=True
+                            )
+                        ]
+                        assert_same_ranking([(e.id, s) for e, s in ours], theirs)
+    return plans
 
 
 async def test_filtered_search_equals_chromas_filtered_query(
-    store: EventStore, monkeypatch: pytest.MonkeyPatch
+    setup: StoreSetup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = random.Random(3)
     kinds = ["thought"] * 6 + ["mood"] * 3 + ["blog"]
-    await store.add(
-        [
-            NewEvent(
-                type=rng.choice(kinds),
-                text=f"{rng.choice(TOPICS)} {rng.choice(TOPICS)} #{i}",
-                timestamp=T0 + i,
-            )
-            for i in range(300)
-        ]
-    )
-    plans = set()
-    # The thresholds are tuned for 100k events; shrink them so 300 events walk every plan.
-    for fetch_max, max_k in ((event_search.FETCH_MAX, event_search.MAX_K), (20, 1000), (20, 0)):
-        monkeypatch.setattr(event_search, "FETCH_MAX", fetch_max)
-        monkeypatch.setattr(event_search, "MAX_K", max_k)
-        for query in ("feeling tired after a poor night", "jogging"):
-            vector = store._embedder.embed_array([query])[0]
-            for kind, since, until in FILTERS:
-                for n in (1, 10):
-                    ours = await store.search(query, n=n, type=kind, since=since, until=until)
-                    plans.add(store._search.last_plan)
-                    theirs = await anyio.to_thread.run_sync(
-                        partial(
-                            store.collection.query,
-                            query_embeddings=[vector],
-                            n_results=n,
-                            where=where(kind, since, until),
-                            include=["distances"],
-                        )
-                    )
-                    assert [e.id for e, _ in ours] == theirs["ids"][0], (kind, since, until, n)
-                    for (_, score), dist in zip(ours, theirs["distances"][0], strict=True):
-                        assert score == pytest.approx(1 - dist / 2, abs=1e-5)
-    assert {"plain", "oversample", "exact-fetch", "exact-ids"} <= plans
+
+    def make(i: int, kind: str | None = None) -> NewEvent:
+        text = f"{rng.choice(TOPICS)} {rng.choice(TOPICS)} #{i}"
+        return NewEvent(
+            id=f"e{i}", type=kind or rng.choice(kinds), text=text, timestamp=T0 + i % 300
+        )
+
+    store = await setup.open()
+    try:
+        await store.add([make(i) for i in range(300)])
+        plans = await assert_matches_chroma(store, monkeypatch)
+        assert {"plain", "exact", "oversample", "empty"} <= plans
+        # Deletes free rows, new events reuse them, upserts move vectors and types.
+        for i in range(0, 300, 7):
+            await store.delete(f"e{i}")
+        await store.delete_where(before=T0 + 20, type="mood")
+        await store.add([make(i) for i in range(300, 340)])
+        await store.upsert([make(i, "mood") for i in range(1, 300, 11)])
+        await store.enqueue([make(i) for i in range(340, 360)])
+        await store.flush()
+        await assert_matches_chroma(store, monkeypatch)
+    finally:
+        await store.close()
+    reopened = await setup.open()  # the vector table is rebuilt from Chroma at open
+    try:
+        await assert_matches_chroma(reopened, monkeypatch)
+    finally:
+        await reopened.close()

@@ -1,0 +1,42 @@
+"""Building the in-memory index and vector matrix at open, by paging through Chroma.
+
+An unbounded `get` fails past 32,766 rows, so this pages with limit/offset. Blocking:
+`EventStore.open` runs it in a worker thread (Chroma's `get` releases the GIL).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from chromadb.api.models.Collection import Collection
+
+from app.storage.event_index import EventIndex
+from app.storage.event_vectors import VectorTable
+
+PAGE = 5000
+
+
+def load_index(collection: Collection, dim: int) -> EventIndex:
+    """(timestamp, id, type) of every event plus its unit vector, one page at a time."""
+    expected = collection.count()
+    vectors = VectorTable(dim, capacity=expected + expected // 16)
+    rows: list[tuple[str, float, str]] = []
+    offset = 0
+    while True:
+        got = collection.get(include=["embeddings", "metadatas"], limit=PAGE, offset=offset)
+        ids, metas = got["ids"], got["metadatas"] or []
+        page = [_row(event_id, meta) for event_id, meta in zip(ids, metas, strict=True)]
+        if page:
+            embeddings = got["embeddings"]
+            matrix = np.asarray(embeddings if embeddings is not None else [], dtype=np.float32)
+            vectors.extend(page, matrix)
+            rows.extend(page)
+        if len(ids) < PAGE:
+            return EventIndex.build(rows, vectors)
+        offset += len(ids)
+
+
+def _row(event_id: str, meta: object) -> tuple[str, float, str]:
+    fields = meta if isinstance(meta, dict) else {}
+    ts = fields.get("timestamp", 0.0)
+    valid = isinstance(ts, int | float) and not isinstance(ts, bool)
+    return event_id, float(ts) if valid else 0.0, str(fields.get("type", ""))
