@@ -27,13 +27,19 @@ class RequestContext:
         self.app = app
         self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
         self.access_log = access_log
+        self._trusted_peers: dict[str, bool] = {}
 
     def _is_trusted(self, host: str) -> bool:
-        try:
-            addr = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return any(addr in net for net in self.trusted)
+        known = self._trusted_peers.get(host)
+        if known is None:
+            try:
+                addr = ipaddress.ip_address(host)
+                known = any(addr in net for net in self.trusted)
+            except ValueError:
+                known = False
+            if len(self._trusted_peers) < 4096:
+                self._trusted_peers[host] = known
+        return known
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

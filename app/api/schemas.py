@@ -88,3 +88,17 @@ class SearchIn(Strict):
     type: EventType | None = None
     since: QueryTime | None = None
     until: QueryTime | None = None
+
+
+class MoodOut(BaseModel):
+    mood: str
+    context: str
+    updated_at: float
+
+
+class StateOut(BaseModel):
+    """Documents /v1/state, which is served from pre-serialized bytes."""
+
+    mood: MoodOut
+    thoughts: str
+    updated_at: float

@@ -137,6 +137,7 @@ class StateManager:
         )
         self._etag_key: tuple[int, int] | None = None
         self._etag = ""
+        self._state_body = b""
 
     @property
     def documents(self) -> list[DurableDocument[Any]]:
@@ -187,14 +188,18 @@ class StateManager:
         )
         await self.recent.update(lambda old: (old if old == text else text, None))
 
-    def state(self) -> tuple[Json, str]:
-        """The /v1/state body and its ETag (recomputed only after a change)."""
-        mood = self.current_mood()
-        items = self.thoughts.value["items"]
-        updated = max([mood["updated_at"], *(i["created_at"] for i in items[:1])])
-        body = {"mood": mood, "thoughts": self.recent.value, "updated_at": updated}
+    def state(self) -> tuple[bytes, str]:
+        """The /v1/state body, serialized, and its ETag (rebuilt only after a change).
+
+        The phone polls this route, so it is served from bytes cached per version.
+        """
         key = (self.mood.version, self.recent.version)
         if key != self._etag_key:
-            digest = hashlib.blake2b(encode_json(body), digest_size=12).hexdigest()
-            self._etag_key, self._etag = key, f'"{digest}"'
-        return body, self._etag
+            mood = self.current_mood()
+            items = self.thoughts.value["items"]
+            updated = max([mood["updated_at"], *(i["created_at"] for i in items[:1])])
+            body = {"mood": mood, "thoughts": self.recent.value, "updated_at": updated}
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            digest = hashlib.blake2b(data, digest_size=12).hexdigest()
+            self._etag_key, self._etag, self._state_body = key, f'"{digest}"', data
+        return self._state_body, self._etag

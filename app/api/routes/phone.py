@@ -7,22 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response, status
 
 from app.api.deps import PhoneDep, StateDep
-from app.api.schemas import MoodIn, QueryTime, ThoughtIn
+from app.api.schemas import MoodIn, QueryTime, StateOut, ThoughtIn
 
 router = APIRouter(prefix="/v1", tags=["phone"])
 
 
-@router.get("/state")
+@router.get(
+    "/state",
+    responses={200: {"model": StateOut}, 304: {"description": "not modified since the ETag"}},
+)
 async def get_state(
-    state: StateDep,
-    response: Response,
-    if_none_match: Annotated[str | None, Header()] = None,
-) -> Any:
+    state: StateDep, if_none_match: Annotated[str | None, Header()] = None
+) -> Response:
     body, etag = state.state()
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return body
+    return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
 @router.get("/mood")
