@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from app.storage.event_types import Event, Scalar
+from app.storage.event_types import Event, NewEvent, Scalar
 
 USER_PREFIX = "m."
 _INT_RANGE = range(-(2**63), 2**63)
@@ -32,6 +32,17 @@ def clean_scalar(value: object) -> Scalar:
 
 def clean_metadata(metadata: Mapping[str, object]) -> dict[str, Scalar]:
     return {str(key): clean_scalar(value) for key, value in metadata.items()}
+
+
+def new_event(new: NewEvent, event_id: str, received_at: float) -> Event:
+    return Event(
+        id=event_id,
+        type=new.type,
+        text=new.text,
+        timestamp=float(new.timestamp),
+        received_at=received_at,
+        metadata=clean_metadata(new.metadata),
+    )
 
 
 def to_chroma(event: Event) -> dict[str, Scalar]:

@@ -1,4 +1,4 @@
-"""Building the in-memory index and vector matrix at open, by paging through Chroma.
+"""Opening the event log: connect, check the embedder, page the index and vectors in.
 
 An unbounded `get` fails past 32,766 rows, so this pages with limit/offset. Blocking:
 `EventStore.open` runs it in a worker thread (Chroma's `get` releases the GIL).
@@ -6,13 +6,31 @@ An unbounded `get` fails past 32,766 rows, so this pages with limit/offset. Bloc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from chromadb.api.models.Collection import Collection
 
+from app.storage import chroma
+from app.storage.embeddings import Embedder
 from app.storage.event_index import EventIndex
+from app.storage.event_types import Event
 from app.storage.event_vectors import VectorTable
+from app.storage.outbox import read_journal
 
 PAGE = 5000
+
+
+def connect(
+    chroma_dir: Path, chroma_url: str | None, embedder: Embedder, outbox_path: Path, namespace: str
+) -> tuple[Collection, EventIndex, list[Event], list[str]]:
+    """Blocking. The collection, its index, and the journal's events and warnings."""
+    client = chroma.make_client(chroma_dir, chroma_url)
+    collection = chroma.open_collection(
+        client, chroma.active_collection(client, namespace), embedder
+    )
+    recovered, warnings = read_journal(outbox_path)
+    return collection, load_index(collection, embedder.dim), recovered, warnings
 
 
 def load_index(collection: Collection, dim: int) -> EventIndex:

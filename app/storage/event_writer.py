@@ -24,6 +24,7 @@ from app.storage.gate import WriteGate
 
 WRITE_CHUNK = 64
 EMBED_GROUP = 64
+DELETE_CHUNK = 200
 
 
 class EventWriter:
@@ -91,3 +92,15 @@ class EventWriter:
             self._index.add(event_id, float(meta["timestamp"]), str(meta["type"]))  # type: ignore[arg-type]
             if vector is not None:
                 self._index.attach(event_id, np.asarray(vector, dtype=np.float32))
+
+    async def delete_many(self, ids: list[str]) -> int:
+        """Delete in small calls with a yield between (retention), so the loop stays live."""
+        deleted = 0
+        for i in range(0, len(ids), DELETE_CHUNK):
+            chunk = [e for e in ids[i : i + DELETE_CHUNK] if e in self._index]
+            async with self._gate.write():
+                await anyio.to_thread.run_sync(partial(self._collection.delete, ids=chunk))
+            self._index.remove_many(chunk)
+            deleted += len(chunk)
+            await asyncio.sleep(0)
+        return deleted

@@ -11,7 +11,6 @@ Export/import live in `app.storage.event_transfer`.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import time
 import uuid
@@ -25,16 +24,14 @@ from chromadb.api.models.Collection import Collection
 
 from app.storage import chroma, event_transfer
 from app.storage.embeddings import Embedder
-from app.storage.event_codec import clean_metadata, decode_cursor, encode_cursor, from_chroma
+from app.storage.event_codec import decode_cursor, encode_cursor, from_chroma, new_event
 from app.storage.event_index import EventIndex
-from app.storage.event_loader import load_index
+from app.storage.event_loader import connect
 from app.storage.event_search import Searcher
 from app.storage.event_types import AddResult, Event, NewEvent
 from app.storage.event_writer import EventWriter
 from app.storage.gate import WriteGate
-from app.storage.outbox import Outbox, read_journal
-
-DELETE_CHUNK = 200
+from app.storage.outbox import Outbox
 
 
 class EventStore:
@@ -65,14 +62,9 @@ class EventStore:
     ) -> EventStore:
         """Connect, check the pinned embedder, load index and vectors, replay the outbox."""
 
-        def blocking() -> tuple[Collection, EventIndex, list[Event], list[str]]:
-            client = chroma.make_client(chroma_dir, chroma_url)
-            name = chroma.active_collection(client, namespace)
-            collection = chroma.open_collection(client, name, embedder)
-            recovered, warnings = read_journal(outbox_path)
-            return collection, load_index(collection, embedder.dim), recovered, warnings
-
-        collection, index, recovered, warnings = await anyio.to_thread.run_sync(blocking)
+        collection, index, recovered, warnings = await anyio.to_thread.run_sync(
+            partial(connect, chroma_dir, chroma_url, embedder, outbox_path, namespace)
+        )
         store = cls(collection, embedder, index, gate)
         store.warnings = warnings
         fresh = [e for e in recovered if e.id not in index]
@@ -96,7 +88,7 @@ class EventStore:
             created = event_id not in self._index
             flags.append(created)
             if created:
-                event = _event(new, event_id, now)
+                event = new_event(new, event_id, now)
                 fresh.append(event)
                 self._index.add(event_id, event.timestamp, event.type)
                 self._unwritten.add(event_id)
@@ -135,7 +127,7 @@ class EventStore:
         latest = {e.id or uuid.uuid4().hex: e for e in events}
         if any(event_id in self._outbox.pending for event_id in latest):
             await self._outbox.flush()
-        batch = [_event(new, event_id, now) for event_id, new in latest.items()]
+        batch = [new_event(new, event_id, now) for event_id, new in latest.items()]
         for event in batch:
             self._index.add(event.id, event.timestamp, event.type)
             self._unwritten.add(event.id)
@@ -239,15 +231,7 @@ class EventStore:
             return len(ids)
         if any(i in self._outbox.pending for i in ids):
             await self._outbox.flush()
-        deleted = 0
-        for i in range(0, len(ids), DELETE_CHUNK):
-            chunk = [e for e in ids[i : i + DELETE_CHUNK] if e in self._index]
-            async with self._gate.write():
-                await anyio.to_thread.run_sync(partial(self.collection.delete, ids=chunk))
-            self._index.remove_many(chunk)
-            deleted += len(chunk)
-            await asyncio.sleep(0)
-        return deleted
+        return await self._writer.delete_many(ids)
 
     # -- export / import -------------------------------------------------------
 
@@ -267,14 +251,3 @@ class EventStore:
 
     async def close(self) -> None:
         await self._outbox.close()
-
-
-def _event(new: NewEvent, event_id: str, now: float) -> Event:
-    return Event(
-        id=event_id,
-        type=new.type,
-        text=new.text,
-        timestamp=float(new.timestamp),
-        received_at=now,
-        metadata=clean_metadata(new.metadata),
-    )
