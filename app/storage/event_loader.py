@@ -18,7 +18,7 @@ from app.storage.event_types import Event
 from app.storage.event_vectors import VectorTable
 from app.storage.outbox import read_journal
 
-PAGE = 5000
+PAGE = 2000  # measured at 100k: as fast as 5000, less RSS and shorter GIL slices
 
 
 def connect(

@@ -14,7 +14,7 @@ from typing import Any
 import anyio.to_thread
 import pytest
 
-from app.storage import event_search
+from app.storage import event_loader, event_search
 from app.storage.event_types import NewEvent
 from app.storage.events import EventStore
 from tests.storage.conftest import StoreSetup
@@ -129,7 +129,8 @@ async def test_filtered_search_equals_chromas_filtered_query(
         await assert_matches_chroma(store, monkeypatch)
     finally:
         await store.close()
-    reopened = await setup.open()  # the vector table is rebuilt from Chroma at open
+    monkeypatch.setattr(event_loader, "PAGE", 16)  # rebuilt from Chroma at open, page by page
+    reopened = await setup.open()
     try:
         await assert_matches_chroma(reopened, monkeypatch)
     finally:
