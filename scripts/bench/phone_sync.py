@@ -36,15 +36,12 @@ BARE_APP = textwrap.dedent(
                 "thoughts": "", "updated_at": 0}
     """
 )
-PUT_LUA = textwrap.dedent(
-    """
-    wrk.method = "PUT"
-    wrk.body = '{"mood": "calm", "context": "benchmark"}'
-    wrk.headers["Content-Type"] = "application/json"
-    wrk.headers["Authorization"] = "Bearer %s"
-    """
-    % TOKEN
-)
+PUT_LUA = f"""
+wrk.method = "PUT"
+wrk.body = '{{"mood": "calm", "context": "benchmark"}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {TOKEN}"
+"""
 
 
 def free_port() -> int:
@@ -147,12 +144,16 @@ def main() -> None:
         put1 = wrk(base + "/v1/mood", conns=1, seconds=secs, args=put_args)
         put32 = wrk(base + "/v1/mood", conns=32, seconds=secs, args=put_args)
 
+        rows = [
+            ("bare async FastAPI route (req/s)", bare_rps, 1.0),
+            ("GET /v1/state with auth (req/s)", state_rps, state_rps / bare_rps),
+            ("raw write+fsync+rename loop (writes/s)", raw, 1.0),
+            ("PUT /v1/mood, 1 client (writes/s)", put1, put1 / raw),
+            ("PUT /v1/mood, 32 clients (writes/s)", put32, put32 / raw),
+        ]
         print(f"{'measure':<44}{'value':>12}{'ratio':>10}")
-        print(f"{'bare async FastAPI route (req/s)':<44}{bare_rps:>12.0f}{'1.00':>10}")
-        print(f"{'GET /v1/state with auth (req/s)':<44}{state_rps:>12.0f}{state_rps / bare_rps:>10.2f}")
-        print(f"{'raw write+fsync+rename loop (writes/s)':<44}{raw:>12.0f}{'1.00':>10}")
-        print(f"{'PUT /v1/mood, 1 client (writes/s)':<44}{put1:>12.0f}{put1 / raw:>10.2f}")
-        print(f"{'PUT /v1/mood, 32 clients (writes/s)':<44}{put32:>12.0f}{put32 / raw:>10.2f}")
+        for label, value, ratio in rows:
+            print(f"{label:<44}{value:>12.0f}{ratio:>10.2f}")
         print("goals: state >= 0.80 of bare; PUT >= 0.70 of the raw loop")
     finally:
         for proc in procs:
