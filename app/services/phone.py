@@ -59,6 +59,7 @@ class PhoneSync:
             return "apply"
 
         if decide(self.state.mood.value) == "stale":
+            await self.state.mood.settled()  # the mood we answer with must be on disk
             return {**self.state.current_mood(), "applied": False}
         event = NewEvent(
             type="mood",

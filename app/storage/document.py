@@ -44,6 +44,7 @@ class DurableDocument(Generic[T]):
         self._value: T = default()
         self._durable: T = self._value
         self._waiting: asyncio.Future[None] | None = None
+        self._inflight: asyncio.Future[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self.version = 0
 
@@ -70,10 +71,13 @@ class DurableDocument(Generic[T]):
     async def update(self, change: Callable[[T], tuple[T, R]]) -> R:
         """Apply `change(old) -> (new, result)` and return `result` once `new` is durable.
 
-        Returning the same object as `old` means "no change" and skips the write.
+        Returning the same object as `old` means "no change" and skips the write, but
+        still waits until the value it saw is durable: a caller must never be told about
+        a value that a crash could still take back.
         """
         new, result = change(self._value)
         if new is self._value:
+            await self.settled()
             return result
         self._value = new
         self.version += 1
@@ -85,9 +89,16 @@ class DurableDocument(Generic[T]):
         await asyncio.shield(waiting)
         return result
 
+    async def settled(self) -> None:
+        """Return once the current in-memory value is on disk (or raise its write error)."""
+        pending = self._waiting or self._inflight
+        if pending is not None:
+            await asyncio.shield(pending)
+
     async def _flush_loop(self) -> None:
         while self._waiting is not None:
             batch, self._waiting = self._waiting, None
+            self._inflight = batch
             snapshot = self._value
             try:
                 await self._write(self._encode(snapshot))
@@ -98,9 +109,10 @@ class DurableDocument(Generic[T]):
                     if fut is not None and not fut.done():
                         fut.set_exception(exc)
                         fut.exception()  # mark retrieved: a cancelled caller must not warn
-                self._waiting = None
+                self._waiting = self._inflight = None
                 return
             self._durable = snapshot
+            self._inflight = None
             if not batch.done():
                 batch.set_result(None)
 
