@@ -109,3 +109,25 @@ def test_first_run_creates_every_state_file(tmp_path: Path) -> None:
     assert {"current_mood.txt", "recent_thoughts.txt", "blog_cache.json"} <= names
     assert json.loads((tmp_path / "state" / "blog_cache.json").read_text()) == []
     assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
+
+
+def test_unchanged_update_waits_for_the_value_it_saw_to_be_durable(tmp_path: Path) -> None:
+    """Two phones sending the same change: the second must not be acked before the disk."""
+
+    async def main() -> None:
+        gate = WriteGate()
+        doc = _counter_doc(tmp_path / "s.json", gate)
+        doc.load()
+
+        def set_one(v: dict[str, int]) -> tuple[dict[str, int], None]:
+            return (v if v["n"] == 1 else {"n": 1}), None
+
+        async with gate.paused():
+            first = asyncio.create_task(doc.update(set_one))
+            second = asyncio.create_task(doc.update(set_one))
+            await asyncio.sleep(0.05)
+            assert not first.done() and not second.done()
+        await asyncio.gather(first, second)
+        assert json.loads((tmp_path / "s.json").read_bytes()) == {"n": 1}
+
+    asyncio.run(main())
