@@ -104,10 +104,9 @@ class PhoneSync:
         """Returns the id and whether it was new (False: a replay of a known id)."""
         tid = thought_id or uuid.uuid4().hex
         ts = self.clock() if created_at is None else created_at
-        created = False
-        if not self.events.known(tid):
-            event = NewEvent(type="thought", text=text, timestamp=ts, id=tid)
-            [created] = await self.events.enqueue([event])
+        # enqueue answers "not created" for a known id only once that id is durable.
+        event = NewEvent(type="thought", text=text, timestamp=ts, id=tid)
+        [created] = await self.events.enqueue([event])
         item = {"id": tid, "text": text, "created_at": ts}
 
         def upsert(doc: Json) -> tuple[Json, None]:

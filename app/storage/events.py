@@ -11,6 +11,7 @@ Export/import live in `app.storage.event_transfer`.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import time
 import uuid
@@ -46,6 +47,7 @@ class EventStore:
         self._gate = gate
         self._writer = EventWriter(collection, embedder, index, gate)
         self._unwritten = self._writer.unwritten
+        self._settling: dict[str, asyncio.Future[None]] = {}
         self._outbox: Outbox
         self._search = Searcher(collection, index)
 
@@ -76,6 +78,31 @@ class EventStore:
 
     # -- writing ---------------------------------------------------------------
 
+    async def _claim_settled(
+        self, events: Sequence[NewEvent]
+    ) -> tuple[list[str], list[Event], list[bool], asyncio.Future[None]]:
+        """Claim ids, first waiting for any of them still being written by another call.
+
+        A retry that arrives while the first attempt is writing must not be answered
+        "duplicate" before that write is durable (or has failed, making it new again).
+        """
+        while True:
+            busy = {self._settling[e.id] for e in events if e.id and e.id in self._settling}
+            if not busy:
+                break
+            await asyncio.wait(busy)
+        ids, fresh, flags = self._claim(events)
+        done = asyncio.get_running_loop().create_future()
+        for event in fresh:
+            self._settling[event.id] = done
+        return ids, fresh, flags, done
+
+    def _settle(self, fresh: Sequence[Event], done: asyncio.Future[None]) -> None:
+        for event in fresh:
+            if self._settling.get(event.id) is done:
+                del self._settling[event.id]
+        done.set_result(None)
+
     def _claim(self, events: Sequence[NewEvent]) -> tuple[list[str], list[Event], list[bool]]:
         """Assign ids and reserve the new ones at once, so a concurrent write sees them."""
         now = time.time()
@@ -102,22 +129,26 @@ class EventStore:
 
     async def add(self, events: list[NewEvent]) -> AddResult:
         """Write new events before returning; a known id is a duplicate, never a 2nd copy."""
-        ids, fresh, _ = self._claim(events)
+        ids, fresh, _, done = await self._claim_settled(events)
         try:
             await self._writer.store(fresh)
         except BaseException:
             self._release(fresh)
             raise
+        finally:
+            self._settle(fresh, done)
         return AddResult(ids=ids, created=len(fresh), duplicates=len(events) - len(fresh))
 
     async def enqueue(self, events: list[NewEvent]) -> list[bool]:
         """Durable in the journal before returning; in Chroma a moment later."""
-        _, fresh, flags = self._claim(events)
+        _, fresh, flags, done = await self._claim_settled(events)
         try:
             await self._outbox.put(fresh)
         except BaseException:
             self._release(fresh)
             raise
+        finally:
+            self._settle(fresh, done)
         self._unwritten.difference_update(e.id for e in fresh)
         return flags
 

@@ -106,3 +106,19 @@ def test_state_survives_restart(settings: Settings) -> None:
         assert c.get("/v1/mood").json()["mood"] == "steady"
         assert c.get("/v1/thoughts").json()["items"][0]["id"] == "k"
         assert c.get("/v1/events/k").json()["text"] == "keep me"
+
+
+def test_concurrent_retries_of_one_thought_store_it_once(client: TestClient) -> None:
+    """A phone retrying while its first attempt is still being written."""
+    import concurrent.futures
+
+    def post() -> int:
+        body = {"text": "retried thought", "id": "retry-1"}
+        return client.post("/v1/thoughts", json=body).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _i: post(), range(8)))
+    assert codes == [200] * 7 + [201]
+    items = client.get("/v1/thoughts").json()["items"]
+    assert [i["id"] for i in items] == ["retry-1"]
+    assert client.get("/v1/events/retry-1").status_code == 200
