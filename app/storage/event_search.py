@@ -5,13 +5,16 @@ type ~50-100 ms and on a time range ~250-330 ms. So:
 - no filter: Chroma's HNSW query, as is;
 - a filter: the matching rows come from a numpy mask over the in-memory vector table
   (`EventIndex.vectors`, ~0.1 ms), then whichever is cheaper for that many rows:
-  - "exact": a dot product over the matching rows (~0.2 us per row) and a top-n
+  - "exact": a dot product over the matching rows (~0.25 us per row) and a top-n
     partition; only the winners' documents are fetched (`get(ids=...)`, ~0.4 ms);
   - "oversample": for a broad filter, gathering rows costs more than one HNSW query
-    (20k rows ~4-8 ms), so ask Chroma for `n / selectivity * OVERSAMPLE` neighbours
-    without a filter and keep the matching ones; too few left -> "exact".
+    (20k rows: exact ~9.5 ms, oversampled ~5 ms), so ask Chroma for
+    `n / selectivity * OVERSAMPLE` neighbours without a filter and keep the matching
+    ones (the index says which); too few left -> "exact".
   The cost model is measured at 100k (scripts/bench/events.py prints the plan).
-Results equal Chroma's own filtered query (tests/storage/test_search.py checks it).
+Results equal Chroma's own filtered query (tests/storage/test_search.py checks every
+path). "exact" is exact by construction; "oversample" and Chroma's own filtered query
+are both HNSW-approximate, so at scale either may miss a true neighbour now and then.
 """
 
 from __future__ import annotations

@@ -173,8 +173,10 @@ async def bench_search(tmp: Path, embedder: Embedder, n: int, queries: int) -> N
     print(f"--- {n} events (corpus written in {time.perf_counter() - start:.0f} s)")
     rss = rss_mb()
     start = time.perf_counter()
-    store = await open_store(root, embedder)
+    with Ticker() as ticker:
+        store = await open_store(root, embedder)
     row(f"open (index + vector table load) at {n}", (time.perf_counter() - start) * 1000, None)
+    row(f"worst event-loop lag during open at {n}", ticker.worst * 1000, None, "ms", "goal < 250")
     row(f"RSS growth at open at {n}", rss_mb() - rss, None, "MB")
     row(f"vector table size at {n}", store._index.vectors.nbytes / 2**20, None, "MB")
     rng = np.random.default_rng(7)
