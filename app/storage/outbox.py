@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 Sink = Callable[[list[Event]], Awaitable[None]]
 COMPACT_EVERY = 512
+LINGER_S = 0.1  # let a burst of phone writes gather into one embedding batch
 
 
 def encode_line(event: Event) -> bytes:
@@ -87,6 +88,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._drained = asyncio.Condition()
         self._since_compact = 0
 
     def start(self, recovered: list[Event]) -> None:
@@ -166,6 +168,8 @@ class Outbox:
         delay = 0.5
         while True:
             await self._wake.wait()
+            if len(self.pending) < self._batch:
+                await asyncio.sleep(LINGER_S)
             self._wake.clear()
             while self.pending:
                 batch = list(itertools.islice(self.pending.values(), self._batch))
@@ -184,6 +188,8 @@ class Outbox:
                         del self.pending[event.id]
                 self._since_compact += len(batch)
                 await self._compact()
+                async with self._drained:
+                    self._drained.notify_all()
             if not self._queue and (self._writer is None or self._writer.done()):
                 self._idle.set()
 
@@ -213,14 +219,21 @@ class Outbox:
             os.close(fd)
 
     async def flush(self) -> None:
-        """Wait until everything put so far is in Chroma and the journal is compacted."""
-        while True:
-            if self._writer is not None and not self._writer.done():
-                await asyncio.shield(self._writer)
-                continue
-            if self._idle.is_set() and not self.pending:
-                return
-            await self._idle.wait()
+        """Wait until everything put before this call is in Chroma (journal compacted).
+
+        Only what was put so far: under steady phone traffic the queue is never empty,
+        and a backup or an export waiting for that would wait forever.
+        """
+        if self._queue or (self._writer is not None and not self._writer.done()):
+            marker: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._queue.append((b"", [], marker))  # appends are in order: when it is done,
+            if self._writer is None or self._writer.done():  # every earlier put is too
+                self._writer = asyncio.create_task(self._write_loop(), name="outbox-append")
+            with contextlib.suppress(Exception):
+                await asyncio.shield(marker)
+        targets = set(self.pending)
+        async with self._drained:
+            await self._drained.wait_for(lambda: targets.isdisjoint(self.pending))
 
     async def close(self, timeout: float = 30.0) -> None:
         """Drain, then stop; anything left after `timeout` stays in the journal for next time."""

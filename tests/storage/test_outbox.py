@@ -164,3 +164,28 @@ async def test_append_after_a_torn_line_keeps_the_new_event(tmp_path: Path) -> N
     assert journal.read_bytes().endswith(encode_line(event))
     stuck.set()
     await outbox.close()
+
+
+async def test_flush_returns_while_phone_writes_keep_coming(store: EventStore) -> None:
+    """A backup or export flushes under steady traffic: it waits only for earlier puts."""
+    stop = asyncio.Event()
+
+    async def steady() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            await store.enqueue([thought(1000 + n)])
+            await asyncio.sleep(0.002)
+
+    writer = asyncio.create_task(steady())
+    try:
+        await asyncio.sleep(0.2)
+        await store.enqueue([thought(1)])
+        with anyio.fail_after(60):
+            await store.flush()
+        got = await anyio.to_thread.run_sync(lambda: store.collection.get(ids=["t1"]))
+        assert got["ids"] == ["t1"]
+        assert not writer.done()  # the traffic never paused
+    finally:
+        stop.set()
+        await writer
