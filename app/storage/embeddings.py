@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,36 @@ from chromadb.utils.embedding_functions import register_embedding_function  # no
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 BATCH = 64
+CACHE_SIZE = 4096
+CACHE_MAX_CHARS = 200
+
+
+class _VectorCache:
+    """Short texts repeat (a mood like "tired", a search asked again): skip the model.
+
+    A thread-safe LRU of normalized vectors, keyed by text; long texts are not kept.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._items.get(text)
+            if vector is not None:
+                self._items.move_to_end(text)
+            return vector
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        if len(text) > CACHE_MAX_CHARS:
+            return
+        with self._lock:
+            self._items[text] = vector
+            self._items.move_to_end(text)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
 
 
 class Embedder:
@@ -41,19 +72,34 @@ class Embedder:
         dim_of = getattr(self._model, "get_embedding_dimension", None)
         dim = dim_of() if dim_of else self._model.get_sentence_embedding_dimension()
         self.dim: int = int(dim) if dim is not None else 384
+        self._cache = _VectorCache(CACHE_SIZE)
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
         """float32 matrix (len(texts), dim); Chroma accepts it without a list copy."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            texts,
-            batch_size=BATCH,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            cached = self._cache.get(text)
+            if cached is None:
+                missing.setdefault(text, []).append(i)
+            else:
+                out[i] = cached
+        if missing:
+            unique = list(missing)
+            vectors = np.asarray(
+                self._model.encode(
+                    unique,
+                    batch_size=BATCH,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                ),
+                dtype=np.float32,
+            )
+            for text, vector in zip(unique, vectors, strict=True):
+                out[missing[text]] = vector
+                self._cache.put(text, vector)
+        return out
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
