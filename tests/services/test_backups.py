@@ -7,11 +7,11 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio.to_thread
 import chromadb
-import httpx
 import pytest
 
 from app.errors import ArchiveCorruptError, BackupError
@@ -22,7 +22,7 @@ from app.storage.events import EventStore
 from app.storage.files import atomic_write
 from app.storage.gate import WriteGate
 from tests.services.maint_fixtures import DAY, embedder, events, open_store, tree_digest
-from tests.utils.server import free_port
+from tests.utils.chroma_server import chroma_server as start_chroma
 
 __all__ = ["embedder"]
 pytestmark = pytest.mark.anyio
@@ -215,30 +215,10 @@ async def test_backup_prunes_to_keep(tmp_path: Path, embedder: Embedder) -> None
 
 
 @pytest.fixture
-def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def chroma_server(tmp_path: Path) -> Iterator[str]:
     """A real `chroma run` on a free port."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "server"), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "chroma server did not start"
-            time.sleep(0.2)
+    with start_chroma(tmp_path / "server") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.mark.slow
