@@ -63,7 +63,8 @@ def raw_export(collection: Collection, page: int) -> tuple[float, dict[str, list
             include=["embeddings", "documents", "metadatas"], limit=page, offset=offset
         )
         out["ids"] += got["ids"]
-        out["embeddings"].append(np.asarray(got["embeddings"], dtype=np.float32))
+        if got["ids"]:
+            out["embeddings"].append(np.asarray(got["embeddings"], dtype=np.float32))
         out["documents"] += got["documents"] or []
         out["metadatas"] += got["metadatas"] or []
         if len(got["ids"]) < page:
