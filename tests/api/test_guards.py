@@ -142,3 +142,11 @@ def test_exposed_host_without_token_refuses_to_start(data_dir) -> None:  # type:
     settings = make_settings(data_dir, host="0.0.0.0", api_token=None)
     with pytest.raises(Exception, match="HEARTH_API_TOKEN"), TestClient(create_app(settings)):
         pass
+
+
+def test_openapi_describes_every_route(client: TestClient) -> None:
+    paths = client.get("/openapi.json", headers={"Authorization": ""}).json()["paths"]
+    for path in ("/health", "/v1/state", "/v1/mood", "/v1/events", "/v1/search", "/v1/backups"):
+        assert path in paths
+    assert "StateOut" in str(paths["/v1/state"])
+    assert client.get("/docs").status_code == 200
