@@ -131,12 +131,15 @@ def cmd_reindex(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_scrape(settings: Settings, _args: argparse.Namespace) -> int:
+    from app.jobs.registry import SCRAPE
+
     async def work(runtime: Runtime) -> dict[str, Any]:
         await runtime.start_services(schedule=False)
-        return await runtime.require_blog().refresh()
+        return await runtime.require_jobs().run_once(SCRAPE)
 
-    print_json(offline(settings, work))
-    return 0
+    record = offline(settings, work)
+    print_json(record)
+    return 0 if record.get("status") == "ok" else 1
 
 
 def cmd_cleanup(settings: Settings, args: argparse.Namespace) -> int:

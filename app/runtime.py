@@ -101,7 +101,7 @@ class Runtime:
             )
 
     async def start_services(self, *, schedule: bool = True) -> None:
-        """Outbound HTTP and the blog; with `schedule`, the job scheduler too (servers)."""
+        """Outbound HTTP, the blog and the job registry; `schedule` starts the scheduler."""
         from app.jobs.registry import build_jobs
 
         self.http = make_http_client()
@@ -116,14 +116,14 @@ class Runtime:
             events=self.events,
             on_change=self.state.rebuild_recent,
         )
-        if not schedule:
-            return
         self.jobs = JobRunner(
             build_jobs(self),
             state_path=self.settings.state_dir / "jobs.json",
             tz=self.settings.tz,
             gate=self.gate,
         )
+        if not schedule:
+            return
         await self.jobs.start()
         self._tasks.append(asyncio.create_task(self._flush_tokens_forever()))
 

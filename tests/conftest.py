@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests.utils.blog_server import BlogHandler
 from tests.utils.server import ServerProcess
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -51,3 +54,15 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
         yield proc
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def blog_url() -> Iterator[str]:
+    """The feed URL of a real local blog server."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BlogHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    BlogHandler.slow.clear()
+    yield f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+    server.shutdown()
+    server.server_close()

@@ -60,3 +60,15 @@ def test_reindex_keeps_every_event_searchable(tmp_path: Path) -> None:
         hits = c.get("/v1/search", params={"q": "a note from long ago", "type": "note"}).json()
         assert hits["results"][0]["text"] == "old note"
         assert c.get("/v1/status").json()["events"]["total"] == 4
+
+
+def test_scrape_command_runs_and_records_the_job(tmp_path: Path, blog_url: str) -> None:
+    data = tmp_path / "data"
+    result = run_cli("scrape", data_dir=data, HEARTH_BLOG_URLS=blog_url, HEARTH_SCRAPE_DELAY_S="0")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["status"] == "ok" and record["stats"]["new"] == 1
+    cache = json.loads((data / "state" / "blog_cache.json").read_text())
+    assert cache[0]["title"] == "Walking in the rain"
+    runs = json.loads((data / "state" / "jobs.json").read_text())
+    assert record["run_id"] in json.dumps(runs)

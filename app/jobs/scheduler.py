@@ -120,6 +120,12 @@ class JobRunner:
                 log.info("job %s missed a scheduled run while stopped: running it now", spec.name)
                 self._launch(spec.name, "catch_up")
 
+    async def run_once(self, name: str) -> dict[str, Any]:
+        """Run one job now without the scheduler (the CLI's manual runs), recording it."""
+        self.warnings = await anyio.to_thread.run_sync(self._records.load)
+        await self._records.register(list(self._specs), self._clock())
+        return await self.wait(self.run_now(name))
+
     def _missed(self, spec: JobSpec) -> bool:
         since = self._records.last_success(spec.name)
         if since is None and not spec.run_if_never:
