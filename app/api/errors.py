@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+from typing import Any
 
+from chromadb.errors import ChromaError
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 
 from app.errors import (
     BackupError,
@@ -39,4 +45,35 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("unhandled %s", type(exc).__name__, exc_info=exc)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
+    async def invalid_request(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        body = {"detail": _safe(jsonable_encoder(exc.errors(), exclude={"input"}))}
+        # ensure_ascii: a lone surrogate in the input must not turn a 422 into a 500
+        return Response(
+            json.dumps(body, ensure_ascii=True, allow_nan=False),
+            status_code=422,
+            media_type="application/json",
+        )
+
+    async def store_error(_request: Request, exc: Exception) -> JSONResponse:
+        message = str(exc)
+        if "disk is full" in message or "No space left" in message:
+            log.error("event store: %s", message)
+            return JSONResponse({"detail": "storage full: event not written"}, status_code=507)
+        log.error("event store failed: %s", message, exc_info=exc)
+        return JSONResponse({"detail": "event store unavailable"}, status_code=503)
+
     app.add_exception_handler(HearthError, hearth_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(ChromaError, store_error)
+
+
+def _safe(value: Any) -> Any:
+    """Non-finite floats (NaN, 1e400) from a rejected input become strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe(v) for v in value]
+    return value

@@ -126,15 +126,18 @@ class Outbox:
                 async with self._gate.write(), self._lock:
                     data = b"".join(lines for lines, _, _ in group)
                     await anyio.to_thread.run_sync(self._append, data)
+                    # Still under the lock: a compaction must never see the journal
+                    # holding these lines while `pending` does not (it would drop them).
+                    for _, events, _ in group:
+                        for event in events:
+                            self.pending[event.id] = event
             except Exception as exc:
                 for _, _, fut in group:
                     if not fut.done():
                         fut.set_exception(exc)
                         fut.exception()
                 continue
-            for _, events, fut in group:
-                for event in events:
-                    self.pending[event.id] = event
+            for _, _, fut in group:
                 if not fut.done():
                     fut.set_result(None)
             self._kick()

@@ -150,3 +150,27 @@ def test_openapi_describes_every_route(client: TestClient) -> None:
         assert path in paths
     assert "StateOut" in str(paths["/v1/state"])
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content"),
+    [
+        ("PUT", "/v1/mood", b'{"mood": "a", "updated_at": NaN}'),
+        ("PUT", "/v1/mood", b'{"mood": "a", "updated_at": 1e400}'),
+        ("PUT", "/v1/mood", b'{"mood": "a\\ud800"}'),
+        ("POST", "/v1/thoughts", b'{"text": "\\udfff"}'),
+        ("POST", "/v1/search", b'{"q": "x", "since": Infinity}'),
+    ],
+)
+def test_hostile_values_get_422_not_500(
+    client: TestClient, method: str, path: str, content: bytes
+) -> None:
+    r = client.request(method, path, content=content, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]
+
+
+@pytest.mark.parametrize("query", ["since=nan", "since=1e400", "until=-inf"])
+def test_non_finite_query_times_are_422(client: TestClient, query: str) -> None:
+    assert client.get(f"/v1/events?{query}").status_code == 422
+    assert client.get(f"/v1/search?q=x&{query}").status_code == 422
