@@ -20,7 +20,7 @@ import anyio.to_thread
 import httpx
 
 from app.config import Settings
-from app.errors import BackupError, HearthError
+from app.errors import BackupError, HearthError, StorageError
 from app.jobs.scheduler import JobRunner
 from app.services.backups import list_backups
 from app.services.blog import BlogService
@@ -183,6 +183,8 @@ class Runtime:
     @staticmethod
     def backup_result(record: dict[str, Any]) -> dict[str, Any]:
         if record.get("status") != "ok":
+            if record.get("storage_error"):
+                raise StorageError(f"backup failed: {record.get('error')}")
             raise BackupError(f"backup failed: {record.get('error') or 'unknown error'}")
         return dict(record.get("stats") or {})
 
@@ -195,6 +197,8 @@ class Runtime:
 
     def warnings(self) -> list[str]:
         found = [*self.state.warnings, *self.events.warnings]
+        if self.tokens.warning:
+            found.append(self.tokens.warning)
         if self.jobs is not None:
             found += self.jobs.warnings
         if self.blog is not None:

@@ -25,7 +25,7 @@ import anyio.to_thread
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from app.errors import ConflictError, NotFoundError
+from app.errors import ConflictError, NotFoundError, StorageError
 from app.jobs.records import JobRecords
 from app.storage.gate import WriteGate
 
@@ -180,7 +180,12 @@ class JobRunner:
             record = {**record, "status": "error", "error": CANCELLED}
         except Exception as exc:
             log.exception("job %s failed", spec.name)
-            record = {**record, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
+            record = {
+                **record,
+                "status": "error",
+                "error": f"{type(exc).__name__}: {exc}",
+                "storage_error": isinstance(exc, StorageError),
+            }
         record["finished_at"] = self._clock()
         try:
             await self._records.save_run(record)
@@ -231,10 +236,12 @@ class JobRunner:
         return sorted(runs, key=lambda r: r["started_at"], reverse=True)
 
     async def wait(self, run_id: str) -> dict[str, Any]:
-        """The run's final record, once it has one."""
+        """The run's final record, once it has one (even if it could not be saved)."""
         task = self._tasks.get(run_id)
         if task is not None:
             await asyncio.wait([task])
+            if not task.cancelled():
+                return task.result()
         record = self._records.find(run_id)
         if record is None:
             raise NotFoundError(f"no run {run_id!r}")

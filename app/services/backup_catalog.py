@@ -63,7 +63,11 @@ def list_backups(backups_dir: Path) -> list[dict[str, Any]]:
         sidecar = _read_sidecar(path)
         created = sidecar.get("created_at")
         if not isinstance(created, int | float):
-            created = float(calendar.timegm(time.strptime(match.group(1), "%Y%m%dT%H%M%SZ")))
+            try:
+                stamp = time.strptime(match.group(1), "%Y%m%dT%H%M%SZ")
+            except ValueError:
+                continue  # named like ours but not ours (e.g. an impossible date)
+            created = float(calendar.timegm(stamp))
         try:
             size = path.stat().st_size
         except FileNotFoundError:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from app.errors import InvalidInputError
 from app.storage.event_types import Event, NewEvent
 from app.storage.state import THOUGHTS_KEPT, Json, StateManager
 
@@ -34,6 +35,9 @@ class EventLog(Protocol):
     ) -> tuple[list[Event], str | None]: ...
 
 
+MAX_CLOCK_SKEW_S = 86400.0
+
+
 def mood_event_id(mood: str, context: str, updated_at: float) -> str:
     digest = hashlib.sha256(f"{updated_at!r}\0{mood}\0{context}".encode()).hexdigest()
     return f"mood-{digest[:32]}"
@@ -48,7 +52,13 @@ class PhoneSync:
         self.clock = clock
 
     async def set_mood(self, mood: str, context: str, updated_at: float | None) -> Json:
-        ts = self.clock() if updated_at is None else updated_at
+        now = self.clock()
+        ts = now if updated_at is None else updated_at
+        if ts > now + MAX_CLOCK_SKEW_S:
+            # Last write wins: one wild clock would freeze the mood until that date.
+            raise InvalidInputError(
+                "updated_at is more than a day ahead of the server's clock; check the device time"
+            )
         new = {"mood": mood, "context": context, "updated_at": ts}
 
         def decide(current: Json) -> str:
@@ -119,6 +129,17 @@ class PhoneSync:
         await self.state.thoughts.update(upsert)
         await self.state.rebuild_recent()
         return tid, created
+
+    async def forget(self, event_id: str) -> None:
+        """A deleted thought leaves the recent list and the digest too."""
+        if not any(i["id"] == event_id for i in self.state.recent_thoughts()):
+            return
+
+        def drop(doc: Json) -> tuple[Json, None]:
+            return {**doc, "items": [i for i in doc["items"] if i["id"] != event_id]}, None
+
+        await self.state.thoughts.update(drop)
+        await self.state.rebuild_recent()
 
     def thoughts(self, limit: int) -> Json:
         return {"text": self.state.recent.value, "items": self.state.recent_thoughts(limit)}

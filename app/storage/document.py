@@ -105,6 +105,7 @@ class DurableDocument(Generic[T]):
             except Exception as exc:
                 # Everything not yet durable is undone, including updates made on top of it.
                 self._value = self._durable
+                self.version += 1  # readers caching by version must see the rollback
                 for fut in (batch, self._waiting):
                     if fut is not None and not fut.done():
                         fut.set_exception(exc)

@@ -42,6 +42,7 @@ class TokenStore:
         self._mtime: float | None = None
         self._checked = 0.0
         self._used: dict[str, float] = {}
+        self.warning: str | None = None
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, dict[str, Any]]]:
@@ -107,7 +108,13 @@ class TokenStore:
             self._tokens, self._mtime = {}, None
             return
         if mtime != self._mtime:
-            self._tokens, self._mtime = self._read(), mtime
+            try:
+                self._tokens = self._read()
+                self.warning = None
+            except (ValueError, OSError) as exc:
+                # Keep the last good set: a damaged file must not lock everyone out.
+                self.warning = f"{self.path.name} unreadable ({exc}); using the last good tokens"
+            self._mtime = mtime
 
     @property
     def count(self) -> int:

@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -113,22 +114,41 @@ def test_wrongly_shaped_blog_cache_falls_back_to_default(settings: Settings) -> 
     assert json.loads((settings.state_dir / "blog_cache.json").read_text()) == []
 
 
-@pytest.fixture
-def tiny_state_disk(settings: Settings) -> Iterator[Path]:
-    """Mount a 512 KiB tmpfs as the state dir, so the disk really fills up."""
-    state = settings.state_dir
-    state.mkdir(parents=True)
+@contextmanager
+def tiny_disk(path: Path, size: str) -> Iterator[Path]:
+    """Mount a small tmpfs at `path`, so the disk really fills up."""
+    path.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(state)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
         capture_output=True,
         check=False,
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        yield state
+        yield path
     finally:
-        subprocess.run(["umount", "-l", str(state)], check=False)
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.fixture
+def tiny_state_disk(settings: Settings) -> Iterator[Path]:
+    with tiny_disk(settings.state_dir, "512k") as path:
+        yield path
+
+
+def test_backup_to_a_full_disk_is_507_and_keeps_nothing_half_written(tmp_path: Path) -> None:
+    from tests.conftest import make_settings
+
+    with tiny_disk(tmp_path / "backups", "256k") as backups:
+        settings = make_settings(tmp_path / "data", backup_dir=backups)
+        with TestClient(create_app(settings), headers=AUTH) as c:
+            c.put("/v1/mood", json={"mood": "big enough"})
+            r = c.post("/v1/backups")
+            assert r.status_code == 507, r.text
+            assert c.get("/v1/backups").json() == {"items": []}
+            assert c.get("/health").status_code == 200  # the data disk is fine
+        assert not [p for p in backups.iterdir() if p.name.endswith(".tar.gz")]
 
 
 def test_full_disk_gives_507_and_keeps_the_old_file(

@@ -174,3 +174,37 @@ def test_hostile_values_get_422_not_500(
 def test_non_finite_query_times_are_422(client: TestClient, query: str) -> None:
     assert client.get(f"/v1/events?{query}").status_code == 422
     assert client.get(f"/v1/search?q=x&{query}").status_code == 422
+
+
+def test_unknown_private_paths_need_the_token_first(client: TestClient) -> None:
+    for method, path in [("GET", "/v1/nope"), ("PATCH", "/v1/events"), ("GET", "/metrics/x")]:
+        r = client.request(method, path, headers={"Authorization": ""})
+        assert r.status_code == 401, path
+        assert client.request(method, path).status_code in (404, 405)
+
+
+def test_far_future_mood_is_refused_so_it_cannot_freeze_the_mood(client: TestClient) -> None:
+    r = client.put("/v1/mood", json={"mood": "future", "updated_at": 99999999999})
+    assert r.status_code == 422 and "clock" in r.json()["detail"]
+    assert client.put("/v1/mood", json={"mood": "now"}).json()["applied"] is True
+
+
+def test_weak_and_star_etags_match(client: TestClient) -> None:
+    etag = client.get("/v1/state").headers["etag"]
+    for header in (f"W/{etag}", "*", f'"other", {etag}'):
+        assert client.get("/v1/state", headers={"If-None-Match": header}).status_code == 304
+
+
+def test_corrupt_token_file_keeps_last_good_tokens(client: TestClient, settings: Settings) -> None:
+    import time
+
+    store = TokenStore(settings.state_dir)
+    token = store.create("phone")
+    headers = {"Authorization": f"Bearer {token}"}
+    _wait_for_reload(client, headers, 200)
+    time.sleep(0.01)
+    (settings.state_dir / "tokens.json").write_text("{broken")
+    time.sleep(1.1)
+    assert client.get("/v1/mood", headers=headers).status_code == 200
+    assert client.get("/v1/mood", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert any("tokens.json" in w for w in client.get("/v1/status").json()["warnings"])

@@ -93,3 +93,12 @@ def test_export_streams_ndjson_with_state_and_vectors(client: TestClient) -> Non
     assert "exporting" in states["current_mood.txt"]["content"]
     events = [line for line in lines if line["kind"] == "event"]
     assert any(e["text"] == "exported" and len(e["embedding"]) == 384 for e in events)
+
+
+def test_a_stray_file_in_backups_breaks_nothing(client: TestClient, data_dir: Path) -> None:
+    backups = data_dir / "backups"
+    backups.mkdir(exist_ok=True)
+    (backups / "hearth-20261399T000000Z.tar.gz").write_bytes(b"not ours")
+    assert client.get("/v1/backups").json() == {"items": []}
+    assert client.get("/v1/status").status_code == 200
+    assert client.get("/metrics").status_code == 200

@@ -122,3 +122,11 @@ def test_concurrent_retries_of_one_thought_store_it_once(client: TestClient) -> 
     items = client.get("/v1/thoughts").json()["items"]
     assert [i["id"] for i in items] == ["retry-1"]
     assert client.get("/v1/events/retry-1").status_code == 200
+
+
+def test_deleting_a_thought_removes_it_from_the_digest(client: TestClient) -> None:
+    client.post("/v1/thoughts", json={"text": "too private to keep", "id": "secret"})
+    assert client.delete("/v1/events/secret").status_code == 204
+    body = client.get("/v1/thoughts").json()
+    assert body["items"] == [] and "too private" not in body["text"]
+    assert "too private" not in client.get("/v1/state").json()["thoughts"]

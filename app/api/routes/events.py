@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
-from app.api.deps import EventsDep
+from app.api.deps import EventsDep, PhoneDep
 from app.api.schemas import EventsIn, EventType, QueryTime, SearchIn
 from app.storage.event_types import Event, NewEvent
 
@@ -65,9 +65,10 @@ async def get_event(event: EventDep) -> dict[str, Any]:
 
 
 @router.delete("/events/{event_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_event(event_id: str, events: EventsDep) -> Response:
+async def delete_event(event_id: str, events: EventsDep, phone: PhoneDep) -> Response:
     if not await events.delete(event_id):
         raise HTTPException(404, f"no event with id {event_id!r}")
+    await phone.forget(event_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

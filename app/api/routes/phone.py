@@ -20,7 +20,7 @@ async def get_state(
     state: StateDep, if_none_match: Annotated[str | None, Header()] = None
 ) -> Response:
     body, etag = state.state()
-    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+    if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
@@ -58,3 +58,9 @@ async def get_thoughts(
     phone: PhoneDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> dict[str, Any]:
     return phone.thoughts(limit)
+
+
+def _matches(header: str, etag: str) -> bool:
+    """RFC 9110 weak comparison: `*`, or any listed tag equal once `W/` is dropped."""
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag in tags
