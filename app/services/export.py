@@ -20,7 +20,7 @@ from app.errors import HearthError
 from app.storage.event_types import AddResult
 
 FORMAT = 1
-IMPORT_BATCH = 500
+IMPORT_BATCH = 128  # one block of vectors is parsed holding the GIL: keep it short
 
 Progress = Callable[[str], None]
 WriteState = Callable[[str, str], Awaitable[None]]
