@@ -10,8 +10,10 @@ from typing import Any
 from chromadb.errors import ChromaError
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import (
     BackupError,
@@ -63,7 +65,16 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("event store failed: %s", message, exc_info=exc)
         return JSONResponse({"detail": "event store unavailable"}, status_code=503)
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI's "error parsing the body" (invalid UTF-8, a 5000-digit number):
+            # the contract makes every unusable body a validation error.
+            return JSONResponse({"detail": "request body is not valid JSON"}, status_code=422)
+        return await http_exception_handler(request, exc)
+
     app.add_exception_handler(HearthError, hearth_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(ChromaError, store_error)
 

@@ -208,3 +208,11 @@ def test_corrupt_token_file_keeps_last_good_tokens(client: TestClient, settings:
     assert client.get("/v1/mood", headers=headers).status_code == 200
     assert client.get("/v1/mood", headers={"Authorization": "Bearer nope"}).status_code == 401
     assert any("tokens.json" in w for w in client.get("/v1/status").json()["warnings"])
+
+
+@pytest.mark.parametrize(
+    "content", [b'{"mood": "\xff\xfe"}', b'{"mood": "ok", "updated_at": ' + b"9" * 5000 + b"}"]
+)
+def test_unparseable_body_is_422(client: TestClient, content: bytes) -> None:
+    r = client.put("/v1/mood", content=content, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
