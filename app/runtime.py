@@ -94,7 +94,13 @@ class Runtime:
 
     def check_exposure(self) -> None:
         """Refuse to serve a non-loopback address with no token to protect it."""
-        if self.settings.exposed and not self.settings.api_token and self.tokens.count == 0:
+        no_token = not self.settings.api_token and self.tokens.count == 0
+        if no_token and not self.settings.exposed:
+            log.warning(
+                "no token configured: every /v1 route answers 401 until you run "
+                "`hearth token create NAME` or set HEARTH_API_TOKEN"
+            )
+        if self.settings.exposed and no_token:
             raise ConfigError(
                 f"HEARTH_HOST={self.settings.host} is reachable from other machines but no "
                 "token is configured: set HEARTH_API_TOKEN or run `hearth token create NAME`"
