@@ -15,7 +15,7 @@ import asyncio
 import builtins
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -127,28 +127,28 @@ class EventStore:
                 self._unwritten.discard(event.id)
                 self._index.remove(event.id)
 
-    async def add(self, events: list[NewEvent]) -> AddResult:
-        """Write new events before returning; a known id is a duplicate, never a 2nd copy."""
-        ids, fresh, _, done = await self._claim_settled(events)
+    async def _write_claimed(
+        self, events: Sequence[NewEvent], write: Callable[[list[Event]], Awaitable[None]]
+    ) -> tuple[list[str], list[Event], list[bool]]:
+        """Claim the ids, write the new events with `write`, undo the claim if it fails."""
+        ids, fresh, flags, done = await self._claim_settled(events)
         try:
-            await self._writer.store(fresh)
+            await write(fresh)
         except BaseException:
             self._release(fresh)
             raise
         finally:
             self._settle(fresh, done)
+        return ids, fresh, flags
+
+    async def add(self, events: list[NewEvent]) -> AddResult:
+        """Write new events before returning; a known id is a duplicate, never a 2nd copy."""
+        ids, fresh, _ = await self._write_claimed(events, self._writer.store)
         return AddResult(ids=ids, created=len(fresh), duplicates=len(events) - len(fresh))
 
     async def enqueue(self, events: list[NewEvent]) -> list[bool]:
         """Durable in the journal before returning; in Chroma a moment later."""
-        _, fresh, flags, done = await self._claim_settled(events)
-        try:
-            await self._outbox.put(fresh)
-        except BaseException:
-            self._release(fresh)
-            raise
-        finally:
-            self._settle(fresh, done)
+        _, fresh, flags = await self._write_claimed(events, self._outbox.put)
         self._unwritten.difference_update(e.id for e in fresh)
         return flags
 
