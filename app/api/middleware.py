@@ -45,14 +45,18 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        given_id = forwarded = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                given_id = value
+            elif name == b"cf-connecting-ip" or (name == b"x-forwarded-for" and not forwarded):
+                forwarded = value
+        given = given_id.decode("latin-1")
         rid = given if _SAFE_ID.match(given) else uuid.uuid4().hex[:16]
         token = request_id.set(rid)
         peer = scope["client"][0] if scope.get("client") else ""
         client = peer
-        if peer and self._is_trusted(peer):
-            forwarded = headers.get(b"cf-connecting-ip") or headers.get(b"x-forwarded-for", b"")
+        if forwarded and peer and self._is_trusted(peer):
             candidate = forwarded.decode("latin-1").split(",")[-1].strip()
             if candidate:
                 client = candidate
@@ -89,7 +93,7 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
