@@ -92,9 +92,14 @@ class Runtime:
         phone = PhoneSync(state, events)
         return cls(settings, lock, gate, state, tokens, events, phone)
 
+    @property
+    def no_token(self) -> bool:
+        """Neither an admin token nor a device token: every /v1 route answers 401."""
+        return not self.settings.api_token and self.tokens.count == 0
+
     def check_exposure(self) -> None:
         """Refuse to serve a non-loopback address with no token to protect it."""
-        no_token = not self.settings.api_token and self.tokens.count == 0
+        no_token = self.no_token
         if no_token and not self.settings.exposed:
             log.warning(
                 "no token configured: every /v1 route answers 401 until you run "
@@ -209,7 +214,7 @@ class Runtime:
             found += self.jobs.warnings
         if self.blog is not None:
             found += self.blog.warnings()
-        if self.settings.exposed and not self.settings.api_token and self.tokens.count == 0:
+        if self.settings.exposed and self.no_token:
             found.append("exposed host with no token configured")
         return found
 

@@ -22,8 +22,6 @@ from app.storage.state import THOUGHTS_KEPT, Json, StateManager
 class EventLog(Protocol):
     async def enqueue(self, events: list[NewEvent]) -> list[bool]: ...
 
-    def known(self, event_id: str) -> bool: ...
-
     async def list(
         self,
         *,
