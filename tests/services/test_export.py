@@ -40,6 +40,15 @@ async def filled(data_dir: Path, embedder: Embedder) -> EventStore:
     return store
 
 
+async def exported_file(tmp_path: Path, embedder: Embedder) -> Path:
+    """An export of a filled store, the store closed again."""
+    source = await filled(tmp_path / "a", embedder)
+    export = tmp_path / "hearth.ndjson"
+    await write_export(source, export)
+    await source.close()
+    return export
+
+
 async def test_round_trip_keeps_events_vectors_and_search(
     tmp_path: Path, embedder: Embedder
 ) -> None:
@@ -82,10 +91,7 @@ async def test_import_reuses_the_files_vectors_instead_of_embedding(
     tmp_path: Path, embedder: Embedder
 ) -> None:
     """An export from the same model is loaded as is: no model run, the file's vector wins."""
-    source = await filled(tmp_path / "a", embedder)
-    export = tmp_path / "hearth.ndjson"
-    await write_export(source, export)
-    await source.close()
+    export = await exported_file(tmp_path, embedder)
     marker = np.zeros(embedder.dim, dtype=np.float32)
     marker[3] = 1.0
     lines = [json.loads(line) for line in export.read_text().splitlines()]
@@ -105,10 +111,7 @@ async def test_import_reuses_the_files_vectors_instead_of_embedding(
 async def test_import_twice_adds_nothing_the_second_time(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    source = await filled(tmp_path / "a", embedder)
-    export = tmp_path / "hearth.ndjson"
-    await write_export(source, export)
-    await source.close()
+    export = await exported_file(tmp_path, embedder)
     target = await open_store(tmp_path / "b", embedder)
     messages: list[str] = []
     try:
