@@ -5,20 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from app.cli_maint import add_commands, offline, print_json
+from app.cli_maint import Handler, add_commands, offline, print_json
 from app.config import Settings
 from app.errors import HearthError
 from app.logs import setup_logging
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
-
-Handler = Callable[[Settings, argparse.Namespace], int]
 
 
 def _settings() -> Settings:
