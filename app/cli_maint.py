@@ -65,7 +65,7 @@ def cmd_backup(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    from app.services.restore import restore
+    from app.services.backup.restore import restore
     from app.storage.lock import DataDirLock
 
     with DataDirLock(settings.data_dir, "hearth restore"):
@@ -81,7 +81,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    from app.services.export import export_lines
+    from app.services.backup.export import export_lines
 
     target = Path(args.file)
 
@@ -100,7 +100,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from app.services.export import import_file
+    from app.services.backup.export import import_file
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         return await import_file(
@@ -116,8 +116,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_reindex(settings: Settings, _args: argparse.Namespace) -> int:
     from app.storage.embeddings import get_embedder
+    from app.storage.events.reindex import reindex
     from app.storage.lock import DataDirLock
-    from app.storage.reindex import reindex
 
     with DataDirLock(settings.data_dir, "hearth reindex"):
         count = reindex(

@@ -11,7 +11,7 @@ import app as hearth
 from app.api.deps import require_token
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimit, RequestContext
-from app.api.routes import events, fallback, health, jobs, metrics, phone, status
+from app.api.routes import backups, blog, events, fallback, health, jobs, metrics, phone, status
 from app.config import Settings
 from app.runtime import Runtime
 from app.storage.lock import argv_purpose
@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(api)
     api.include_router(health.router)
     protected = [Depends(require_token)]
-    for module in (status, phone, events, jobs, metrics, fallback):
+    for module in (status, phone, events, blog, backups, jobs, metrics, fallback):
         api.include_router(module.router, dependencies=protected)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     api.add_middleware(

@@ -22,10 +22,10 @@ import httpx
 from app.config import Settings
 from app.errors import BackupError, HearthError, StorageError
 from app.jobs.scheduler import JobRunner
-from app.services.backups import list_backups
-from app.services.blog import BlogService
-from app.services.feeds import feeds_document
-from app.services.fetch import make_http_client
+from app.services.backup.create import list_backups
+from app.services.blog.feeds import feeds_document
+from app.services.blog.fetch import make_http_client
+from app.services.blog.service import BlogService
 from app.services.phone import PhoneSync
 from app.storage.embeddings import get_embedder
 from app.storage.events import EventStore

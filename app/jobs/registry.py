@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from app.jobs.scheduler import JobSpec
-from app.services import backups
+from app.services.backup import create as backups
 from app.services.retention import cleanup as retention_cleanup
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from app.errors import InvalidInputError
-from app.storage.event_types import Event, NewEvent
+from app.storage.events import Event, NewEvent
 from app.storage.state import THOUGHTS_KEPT, Json, StateManager
 
 

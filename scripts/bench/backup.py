@@ -30,7 +30,7 @@ sys.path[0] = str(ROOT)  # not scripts/bench, whose file names could shadow modu
 
 import numpy as np  # noqa: E402
 
-from app.services.backups import create_backup  # noqa: E402
+from app.services.backup.create import create_backup  # noqa: E402
 from app.storage.document import DurableDocument  # noqa: E402
 from app.storage.gate import WriteGate  # noqa: E402
 
@@ -42,8 +42,8 @@ def build_data_dir(data_dir: Path, n: int, *, now: float | None = None) -> None:
     """A Hearth-shaped data dir: chroma/ with the events collection, state/ with small files."""
     import chromadb
 
-    from app.storage.chroma import SCHEMA, default_collection
     from app.storage.embeddings import MODEL_NAME
+    from app.storage.events.chroma import SCHEMA, default_collection
 
     now = now or time.time()
     client = chromadb.PersistentClient(
@@ -98,7 +98,7 @@ async def ours(data_dir: Path, backups: Path) -> tuple[dict, float, float, int]:
     import anyio.to_thread
     import chromadb
 
-    from app.storage.chroma import default_collection
+    from app.storage.events.chroma import default_collection
 
     client = chromadb.PersistentClient(
         path=str(data_dir / "chroma"), settings=chromadb.config.Settings(anonymized_telemetry=False)

@@ -27,10 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from app.storage import chroma, event_search
 from app.storage.embeddings import Embedder, get_embedder
-from app.storage.event_types import NewEvent
-from app.storage.events import EventStore
+from app.storage.events import EventStore, NewEvent, chroma
+from app.storage.events import search as event_search
 from app.storage.gate import WriteGate
 
 T0 = 1_700_000_000.0

@@ -3,7 +3,7 @@
 
 The published convention (scrapinghub's evaluate.py, re-implemented here): tokens are
 \\w+ runs, precision and recall are averaged over pages and F1 is taken from those means;
-the mean of per-page F1 is printed too. Compares app.services.extract (in its three
+the mean of per-page F1 is printed too. Compares app.services.blog.extract (in its three
 trafilatura modes) with plain BeautifulSoup get_text, measured in the same run on the
 same pages, plus milliseconds per page.
 
@@ -30,8 +30,8 @@ from collections.abc import Callable
 
 from bs4 import BeautifulSoup
 
-from app.services import extract as ex
-from app.services.fetch import decode_body
+from app.services.blog import extract as ex
+from app.services.blog.fetch import decode_body
 
 DATA = Path("/work/shared/data/article-extraction-benchmark")
 

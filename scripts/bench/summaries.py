@@ -29,7 +29,7 @@ from collections.abc import Callable
 from aclsum import ACLSum
 from rouge_score import rouge_scorer
 
-from app.services import summarizer as sm
+from app.services.blog import summarizer as sm
 
 ASPECTS = ("challenge", "approach", "outcome")
 SCORER = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)

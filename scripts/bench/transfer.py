@@ -30,10 +30,9 @@ sys.path[0] = str(ROOT)  # not scripts/bench, whose file names could shadow modu
 import numpy as np  # noqa: E402
 from chromadb.api.models.Collection import Collection  # noqa: E402
 
-from app.services.export import export_lines, import_file  # noqa: E402
-from app.storage import chroma  # noqa: E402
+from app.services.backup.export import export_lines, import_file  # noqa: E402
 from app.storage.embeddings import Embedder, get_embedder  # noqa: E402
-from app.storage.events import EventStore  # noqa: E402
+from app.storage.events import EventStore, chroma  # noqa: E402
 from app.storage.gate import WriteGate  # noqa: E402
 from scripts.bench.backup import build_data_dir  # noqa: E402
 from scripts.bench.events import Ticker  # noqa: E402

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from app.storage.document import DurableDocument
-from app.storage.event_types import NewEvent
+from app.storage.events.types import NewEvent
 
 Handler = Callable[["_Handler"], None]
 

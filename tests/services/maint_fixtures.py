@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.storage.embeddings import Embedder, get_embedder
-from app.storage.event_types import NewEvent
-from app.storage.events import EventStore
+from app.storage.events.store import EventStore
+from app.storage.events.types import NewEvent
 from app.storage.gate import WriteGate
 
 DAY = 86400.0

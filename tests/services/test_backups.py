@@ -15,10 +15,10 @@ import chromadb
 import pytest
 
 from app.errors import ArchiveCorruptError, BackupError
-from app.services.backups import create_backup, list_backups, prune
-from app.services.restore import restore
+from app.services.backup.create import create_backup, list_backups, prune
+from app.services.backup.restore import restore
 from app.storage.embeddings import Embedder
-from app.storage.events import EventStore
+from app.storage.events.store import EventStore
 from app.storage.files import atomic_write
 from app.storage.gate import WriteGate
 from tests.services.maint_fixtures import DAY, embedder, events, open_store, tree_digest
@@ -51,7 +51,7 @@ async def backup(
 
 IDS_SCRIPT = """
 import json, sys, chromadb
-from app.storage.chroma import active_collection
+from app.storage.events.chroma import active_collection
 client = chromadb.PersistentClient(path=sys.argv[1])
 name = active_collection(client, "hearth")
 print(json.dumps(client.get_collection(name, embedding_function=None).get(include=[])["ids"]))
@@ -156,7 +156,7 @@ async def test_flipped_byte_is_refused_and_live_data_untouched(
     assert {top: tree_digest(data / top) for top in ("chroma", "state")} == live
     assert not list(data.glob("previous-*")) and not list(data.glob(".restore-*"))
     check = subprocess.run(
-        [sys.executable, "-m", "app.services.verify", str(damaged)], capture_output=True
+        [sys.executable, "-m", "app.services.backup.verify", str(damaged)], capture_output=True
     )
     assert check.returncode == 1 and item["name"] in check.stderr.decode()
 

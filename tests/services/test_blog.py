@@ -17,9 +17,9 @@ import pytest
 
 from app.config import Settings
 from app.errors import ScrapeError
-from app.services.blog import BlogService
-from app.services.feeds import feeds_document
-from app.services.fetch import make_http_client
+from app.services.blog.feeds import feeds_document
+from app.services.blog.fetch import make_http_client
+from app.services.blog.service import BlogService
 from app.storage.document import DurableDocument
 from tests.services.conftest import (
     CLUTTER,

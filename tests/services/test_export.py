@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.services.export import ImportFormatError, export_lines, import_file
+from app.services.backup.export import ImportFormatError, export_lines, import_file
 from app.storage.embeddings import Embedder
-from app.storage.events import EventStore
+from app.storage.events.store import EventStore
 from tests.services.maint_fixtures import DAY, embedder, events, open_store
 
 __all__ = ["embedder"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import ExtractError
-from app.services.extract import canonical_url, extract, extract_article, fallback_text
-from app.services.feeds import discover_feed, looks_like_html, parse_feed_bytes
+from app.services.blog.extract import canonical_url, extract, extract_article, fallback_text
+from app.services.blog.feeds import discover_feed, looks_like_html, parse_feed_bytes
 from tests.services.conftest import CLUTTER, LOREM, themed_page
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>

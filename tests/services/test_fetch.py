@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.errors import FetchError
-from app.services.fetch import (
+from app.services.blog.fetch import (
     USER_AGENT,
     Fetcher,
     RetryLaterError,

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.services.summarizer import Summarizer, extractive_summary, split_sentences
+from app.services.blog.summarizer import Summarizer, extractive_summary, split_sentences
 from tests.services.conftest import LOREM, Site, _Handler
 
 pytestmark = pytest.mark.anyio
@@ -59,7 +59,7 @@ async def test_unreachable_ollama_falls_back_and_warns_once(
     closed_port_url: str, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     summarizer = Summarizer(client=client, ollama_url=closed_port_url, timeout=2)
-    with caplog.at_level(logging.WARNING, logger="app.services.summarizer"):
+    with caplog.at_level(logging.WARNING, logger="app.services.blog.summarizer"):
         first = await summarizer.summarize("Library", "\n".join(LOREM))
         second = await summarizer.summarize("Library", "\n".join(LOREM))
     assert first == second == extractive_summary("\n".join(LOREM))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.storage.embeddings import Embedder, get_embedder
-from app.storage.events import EventStore
+from app.storage.events.store import EventStore
 from app.storage.gate import WriteGate
 from tests.utils.chroma_server import chroma_server as start_chroma
 

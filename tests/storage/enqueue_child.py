@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from app.storage.embeddings import MODEL_NAME
-from app.storage.event_types import NewEvent
-from app.storage.events import EventStore
+from app.storage.events.store import EventStore
+from app.storage.events.types import NewEvent
 from app.storage.gate import WriteGate
 
 

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from app.storage import event_writer
-from app.storage.event_types import NewEvent
-from app.storage.events import EventStore
+from app.storage.events import writer as event_writer
+from app.storage.events.store import EventStore
+from app.storage.events.types import NewEvent
 from tests.storage.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio

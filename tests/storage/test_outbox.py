@@ -14,10 +14,10 @@ import anyio.to_thread
 import pytest
 
 from app.errors import StorageFullError
-from app.storage.event_types import Event, NewEvent
-from app.storage.events import EventStore
+from app.storage.events.outbox import Outbox, encode_line, read_journal
+from app.storage.events.store import EventStore
+from app.storage.events.types import Event, NewEvent
 from app.storage.gate import WriteGate
-from app.storage.outbox import Outbox, encode_line, read_journal
 from tests.storage.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio

@@ -6,10 +6,10 @@ import anyio.to_thread
 import pytest
 
 from app.errors import EmbedderMismatchError
-from app.storage import chroma
 from app.storage.embeddings import Embedder
-from app.storage.event_types import NewEvent
-from app.storage.reindex import reindex, store_stats
+from app.storage.events import chroma
+from app.storage.events.reindex import reindex, store_stats
+from app.storage.events.types import NewEvent
 from tests.storage.conftest import StoreSetup
 from tests.storage.fakes import HashEmbedder
 

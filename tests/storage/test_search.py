@@ -14,9 +14,10 @@ from typing import Any
 import anyio.to_thread
 import pytest
 
-from app.storage import event_loader, event_search
-from app.storage.event_types import NewEvent
-from app.storage.events import EventStore
+from app.storage.events import loader as event_loader
+from app.storage.events import search as event_search
+from app.storage.events.store import EventStore
+from app.storage.events.types import NewEvent
 from tests.storage.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from app.storage.event_types import NewEvent
-from app.storage.events import EventStore
+from app.storage.events.store import EventStore
+from app.storage.events.types import NewEvent
 
 pytestmark = pytest.mark.anyio
 

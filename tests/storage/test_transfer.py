@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from app.storage.embeddings import Embedder
-from app.storage.event_types import NewEvent
-from app.storage.events import EventStore
+from app.storage.events.store import EventStore
+from app.storage.events.types import NewEvent
 from tests.storage.conftest import StoreSetup
 from tests.storage.fakes import CountingEmbedder
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.storage.event_vectors import MIN_CAPACITY, VectorTable
+from app.storage.events.vectors import MIN_CAPACITY, VectorTable
 
 
 def unit(dim: int, axis: int) -> np.ndarray:

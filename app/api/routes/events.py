@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from app.api.deps import EventsDep, PhoneDep
 from app.api.schemas import EventsIn, EventType, QueryTime, SearchIn
-from app.storage.event_types import Event, NewEvent
+from app.storage.events import Event, NewEvent
 
 router = APIRouter(prefix="/v1", tags=["events"])
 

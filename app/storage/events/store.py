@@ -2,11 +2,11 @@
 
 Three rules shape it (numbers in FACTS.md):
 - Chroma's write calls hold the GIL for their whole run, even in a thread, so writes go
-  in small chunks with an await between them (`app.storage.event_writer`).
+  in small chunks with an await between them (`app.storage.events.writer`).
 - Chroma cannot order results and filters slowly, so paging, counts and filtered search
-  come from `EventIndex` and its in-memory vector table (`app.storage.event_search`).
+  come from `EventIndex` and its in-memory vector table (`app.storage.events.search`).
 - The phone's small writes go through the `Outbox`, acked at fsync speed.
-Export/import live in `app.storage.event_transfer`.
+Export/import live in `app.storage.events.transfer`.
 """
 
 from __future__ import annotations
@@ -23,16 +23,16 @@ from typing import Any
 import anyio.to_thread
 from chromadb.api.models.Collection import Collection
 
-from app.storage import chroma, event_transfer
 from app.storage.embeddings import Embedder
-from app.storage.event_codec import decode_cursor, encode_cursor, from_chroma, new_event
-from app.storage.event_index import EventIndex
-from app.storage.event_loader import connect
-from app.storage.event_search import Searcher
-from app.storage.event_types import AddResult, Event, NewEvent
-from app.storage.event_writer import EventWriter
+from app.storage.events import chroma, transfer
+from app.storage.events.codec import decode_cursor, encode_cursor, from_chroma, new_event
+from app.storage.events.index import EventIndex
+from app.storage.events.loader import connect
+from app.storage.events.outbox import Outbox
+from app.storage.events.search import Searcher
+from app.storage.events.types import AddResult, Event, NewEvent
+from app.storage.events.writer import EventWriter
 from app.storage.gate import WriteGate
-from app.storage.outbox import Outbox
 
 
 class EventStore:
@@ -270,12 +270,40 @@ class EventStore:
         self, batch: int = 500
     ) -> AsyncIterator[builtins.list[dict[str, Any]]]:
         """Every event, oldest first, with its embedding, so an import need not re-embed."""
-        async for records in event_transfer.export_batches(self, batch):
-            yield records
+        await self.flush()
+        ids = self._index.select(None, None, None)
+        for i in range(0, len(ids), batch):
+            chunk = ids[i : i + batch]
+            got = await anyio.to_thread.run_sync(
+                partial(
+                    self.collection.get,
+                    ids=chunk,
+                    include=["documents", "metadatas", "embeddings"],
+                )
+            )
+            vectors = got["embeddings"] if got["embeddings"] is not None else []
+            rows = {
+                event_id: transfer.export_record(event_id, doc, meta, vec, self.embedder_name)
+                for event_id, doc, meta, vec in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
+                )
+            }
+            yield [rows[e] for e in chunk if e in rows]
 
     async def import_records(self, records: builtins.list[dict[str, Any]]) -> AddResult:
         """Idempotent: known ids are duplicates; embeddings are reused when the model matches."""
-        return await event_transfer.import_records(self, records)
+        ids, fresh, _ = self._claim(transfer.to_new_events(records))
+        reuse, vectors, reembed = transfer.plan_import(
+            fresh, records, self.embedder_name, self._embedder.dim
+        )
+        try:
+            if reuse:
+                await self._writer.write(reuse, vectors)
+            await self._writer.store(reembed)
+        except BaseException:
+            self._release(fresh)
+            raise
+        return AddResult(ids=ids, created=len(fresh), duplicates=len(records) - len(fresh))
 
     async def flush(self) -> None:
         await self._outbox.flush()

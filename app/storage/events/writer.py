@@ -17,9 +17,9 @@ import numpy as np
 from chromadb.api.models.Collection import Collection
 
 from app.storage.embeddings import Embedder
-from app.storage.event_codec import to_chroma
-from app.storage.event_index import EventIndex
-from app.storage.event_types import Event
+from app.storage.events.codec import to_chroma
+from app.storage.events.index import EventIndex
+from app.storage.events.types import Event
 from app.storage.gate import WriteGate
 
 WRITE_CHUNK = 64

@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from app.storage.event_types import Event, NewEvent, Scalar
+from app.storage.events.types import Event, NewEvent, Scalar
 
 USER_PREFIX = "m."
 _INT_RANGE = range(-(2**63), 2**63)

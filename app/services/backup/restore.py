@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import BackupError
-from app.services.verify import EXPORT_NAME, extract_verified
+from app.services.backup.verify import EXPORT_NAME, extract_verified
 from app.storage.files import ensure_private_dir, fsync_dir
 
 TOPS = ("chroma", "state")
@@ -69,7 +69,7 @@ def _swap(data_dir: Path, restored: Path, tops: list[str]) -> Path:
 async def _import_logical(
     export: Path, data_dir: Path, chroma_url: str | None, progress: Progress
 ) -> dict[str, Any]:
-    from app.services.export import import_file
+    from app.services.backup.export import import_file
     from app.storage.embeddings import get_embedder
     from app.storage.events import EventStore
     from app.storage.gate import WriteGate

@@ -27,9 +27,9 @@ import anyio.to_thread
 import numpy as np
 from chromadb.api.models.Collection import Collection
 
-from app.storage.event_codec import from_chroma, score
-from app.storage.event_index import EventIndex
-from app.storage.event_types import Event
+from app.storage.events.codec import from_chroma, score
+from app.storage.events.index import EventIndex
+from app.storage.events.types import Event
 
 OVERSAMPLE = 2.0
 MAX_K = 1000

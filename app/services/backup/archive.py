@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from app.services.verify import MANIFEST
+from app.services.backup.verify import MANIFEST
 
 CHUNK = 4 * 1024 * 1024
 SAMPLE = 64 * 1024

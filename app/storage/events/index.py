@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from app.storage.event_vectors import VectorTable
+from app.storage.events.vectors import VectorTable
 
 Key = tuple[float, str]
 

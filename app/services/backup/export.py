@@ -17,7 +17,7 @@ from typing import IO, Any, Protocol
 import anyio.to_thread
 
 from app.errors import HearthError
-from app.storage.event_types import AddResult
+from app.storage.events import AddResult
 
 FORMAT = 1
 IMPORT_BATCH = 128  # one block of vectors is parsed holding the GIL: keep it short

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from app.storage.event_types import Event
+from app.storage.events.types import Event
 from app.storage.files import FILE_MODE, atomic_write, fsync_dir, storage_error
 from app.storage.gate import WriteGate
 

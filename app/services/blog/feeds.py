@@ -21,7 +21,7 @@ import feedparser
 from bs4 import BeautifulSoup
 
 from app.errors import ExtractError
-from app.services.extract import clean_text, fallback_text
+from app.services.blog.extract import clean_text, fallback_text
 from app.storage.document import DurableDocument
 from app.storage.gate import WriteGate
 

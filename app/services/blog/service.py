@@ -27,12 +27,12 @@ import httpx
 
 from app.config import Settings
 from app.errors import ExtractError, FetchError, ScrapeError
-from app.services import feeds as fd
-from app.services.extract import Article, canonical_url, extract
-from app.services.fetch import Fetcher, RetryLaterError, RobotsDisallowedError
-from app.services.summarizer import Summarizer
+from app.services.blog import feeds as fd
+from app.services.blog.extract import Article, canonical_url, extract
+from app.services.blog.fetch import Fetcher, RetryLaterError, RobotsDisallowedError
+from app.services.blog.summarizer import Summarizer
 from app.storage.document import DurableDocument
-from app.storage.event_types import NewEvent
+from app.storage.events import NewEvent
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 from chromadb.api.models.Collection import Collection
 
-from app.storage import chroma
 from app.storage.embeddings import Embedder
-from app.storage.event_index import EventIndex
-from app.storage.event_types import Event
-from app.storage.event_vectors import VectorTable
-from app.storage.outbox import read_journal
+from app.storage.events import chroma
+from app.storage.events.index import EventIndex
+from app.storage.events.outbox import read_journal
+from app.storage.events.types import Event
+from app.storage.events.vectors import VectorTable
 
 PAGE = 2000  # measured at 100k: as fast as 5000, less RSS and shorter GIL slices
 

@@ -18,8 +18,8 @@ from typing import Any
 from chromadb.api import ClientAPI
 from chromadb.errors import NotFoundError
 
-from app.storage import chroma
 from app.storage.embeddings import Embedder
+from app.storage.events import chroma
 
 PAGE = 256
 WRITE_CHUNK = 64

@@ -1,6 +1,6 @@
 """Check a backup archive the way a restore would use it, in a process of its own.
 
-`python -m app.services.verify ARCHIVE` extracts the archive into a temp dir while
+`python -m app.services.backup.verify ARCHIVE` extracts the archive into a temp dir while
 checking every file against the manifest's sha256 and size, then opens the Chroma
 copy with its own PersistentClient (never in the server's process, where Chroma's
 shared per-path state could mix the copy up with the live store), compares the
@@ -167,7 +167,7 @@ def verify_archive(archive: Path) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        sys.stderr.write("usage: python -m app.services.verify ARCHIVE\n")
+        sys.stderr.write("usage: python -m app.services.backup.verify ARCHIVE\n")
         return 2
     try:
         summary = verify_archive(Path(argv[0]))

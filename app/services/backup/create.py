@@ -3,7 +3,7 @@
 Copying Chroma's directory while writes run gave 6 broken copies in 20; with every
 write paused, 12 of 12 were good. So a backup drains the outbox, holds the write gate
 only while `chroma/` and `state/` are copied into a staging dir on the backups
-filesystem (see app.services.staging: a first copy runs unpaused, the paused pass only
+filesystem (see app.services.backup.staging: a first copy runs unpaused, the paused pass only
 recopies what changed), and builds the archive from the staging copy with writes flowing
 again. A separate process then checks the archive the way a restore would use it.
 In Chroma-server mode there is no directory to copy: events go in as an NDJSON export.
@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from app.errors import BackupError
-from app.services.archive import file_table, write_archive
-from app.services.backup_catalog import list_backups, new_name, prune, write_sidecar
-from app.services.staging import precopy, resync
-from app.services.verify import EXPORT_NAME, FORMAT
+from app.services.backup.archive import file_table, write_archive
+from app.services.backup.catalog import list_backups, new_name, prune, write_sidecar
+from app.services.backup.staging import precopy, resync
+from app.services.backup.verify import EXPORT_NAME, FORMAT
 from app.storage.files import ensure_private_dir, fsync_dir, storage_error
 from app.storage.gate import WriteGate
 
@@ -85,7 +85,7 @@ def store_snapshot(store: EventStore, *, with_chroma: bool = True) -> Snapshot:
 
 def store_export(store: EventStore) -> Export:
     def export(stats: dict[str, Any]) -> AsyncIterator[bytes]:
-        from app.services.export import export_lines
+        from app.services.backup.export import export_lines
 
         return export_lines(store, {}, stats=stats)
 
@@ -93,14 +93,14 @@ def store_export(store: EventStore) -> Export:
 
 
 async def run_verify(archive: Path) -> tuple[bool, str]:
-    """`python -m app.services.verify` in its own process: (ok, its summary or its error)."""
+    """`python -m app.services.backup.verify` in its own process: (ok, its summary or its error)."""
     root = str(Path(__file__).resolve().parents[2])
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
     }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.services.verify", str(archive),
+        sys.executable, "-m", "app.services.backup.verify", str(archive),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
     try:

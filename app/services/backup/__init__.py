@@ -1,0 +1,1 @@
+"""The backup family: verified archives, restore, NDJSON export and import."""
