@@ -59,14 +59,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_stats(settings: Settings, _args: argparse.Namespace) -> int:
     async def work(runtime: Runtime) -> dict[str, Any]:
-        total, by_type = runtime.events.counts()
-        return {
-            "events": {"total": total, "by_type": by_type},
-            "embedder": runtime.events.embedder_name,
-            "storage": await runtime.storage(),
-            "mood": runtime.state.current_mood(),
-            "warnings": runtime.warnings(),
-        }
+        snapshot = await runtime.status.snapshot()
+        return {**snapshot, "mood": runtime.state.current_mood()}
 
     print_json(offline(settings, work))
     return 0

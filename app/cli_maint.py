@@ -59,7 +59,7 @@ def _bar(desc: str) -> Callable[[int, int], None]:
 def cmd_backup(settings: Settings, _args: argparse.Namespace) -> int:
     from app.jobs.registry import run_backup
 
-    item = offline(settings, run_backup)
+    item = offline(settings, lambda rt: run_backup(rt.settings, rt.events, rt.state, rt.gate))
     print_json(item)
     return 0 if item.get("verified") else 1
 
@@ -134,8 +134,7 @@ def cmd_scrape(settings: Settings, _args: argparse.Namespace) -> int:
     from app.jobs.registry import SCRAPE
 
     async def work(runtime: Runtime) -> dict[str, Any]:
-        await runtime.start_services(schedule=False)
-        return await runtime.require_jobs().run_once(SCRAPE)
+        return await runtime.jobs.run_once(SCRAPE)
 
     record = offline(settings, work)
     print_json(record)

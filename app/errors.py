@@ -53,3 +53,7 @@ class ArchiveCorruptError(BackupError):
 
 class InvalidInputError(HearthError):
     """Input that passed the schema but makes no sense here (mapped to 422)."""
+
+
+class ConfigError(HearthError):
+    """The settings cannot work (e.g. an exposed host with no token)."""

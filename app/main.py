@@ -23,7 +23,7 @@ def create_app(settings: Settings) -> FastAPI:
         runtime = await Runtime.open(settings, purpose=argv_purpose())
         try:
             runtime.check_exposure()
-            await runtime.start_services()
+            await runtime.start()
             api.state.runtime = runtime
             yield
         finally:

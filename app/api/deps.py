@@ -9,8 +9,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from app.jobs.scheduler import JobRunner
 from app.runtime import Runtime
+from app.services.blog import BlogService
 from app.services.phone import PhoneSync
+from app.services.status import StatusService
 from app.storage.events import EventStore
 from app.storage.state import StateManager
 
@@ -43,9 +46,6 @@ async def require_token(request: Request) -> str:
     return name
 
 
-AuthDep = Annotated[str, Depends(require_token)]
-
-
 async def get_state(request: Request) -> StateManager:
     runtime: Runtime = request.app.state.runtime
     return runtime.state
@@ -64,3 +64,23 @@ async def get_events(request: Request) -> EventStore:
 StateDep = Annotated[StateManager, Depends(get_state)]
 PhoneDep = Annotated[PhoneSync, Depends(get_phone)]
 EventsDep = Annotated[EventStore, Depends(get_events)]
+
+
+async def get_status(request: Request) -> StatusService:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.status
+
+
+async def get_jobs(request: Request) -> JobRunner:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.jobs
+
+
+async def get_blog(request: Request) -> BlogService:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.blog
+
+
+StatusDep = Annotated[StatusService, Depends(get_status)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+BlogDep = Annotated[BlogService, Depends(get_blog)]

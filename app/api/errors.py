@@ -17,29 +17,36 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import (
     BackupError,
+    ConfigError,
     ConflictError,
+    DataDirLockedError,
     EmbedderMismatchError,
     HearthError,
     InvalidInputError,
     NotFoundError,
+    ScrapeError,
     StorageError,
 )
 
 log = logging.getLogger(__name__)
 
-_STATUS: list[tuple[type[HearthError], int]] = [
+# Every HearthError subclass, most specific first (a test checks none is missing).
+STATUS: list[tuple[type[HearthError], int]] = [
     (StorageError, 507),
     (NotFoundError, 404),
     (ConflictError, 409),
-    (EmbedderMismatchError, 503),
     (InvalidInputError, 422),
+    (EmbedderMismatchError, 503),
+    (DataDirLockedError, 503),
+    (ConfigError, 503),
+    (ScrapeError, 502),
     (BackupError, 500),
 ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
     async def hearth_error(_request: Request, exc: Exception) -> JSONResponse:
-        for kind, status in _STATUS:
+        for kind, status in STATUS:
             if isinstance(exc, kind):
                 if status >= 500:
                     log.error("%s: %s", type(exc).__name__, exc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -13,6 +12,8 @@ from pydantic import (
     Field,
     StringConstraints,
 )
+
+from app.values import parse_iso
 
 MAX_TS = 1e11  # year 5138: anything larger is a unit mistake (milliseconds)
 
@@ -25,13 +26,10 @@ def _epoch(value: object) -> object:
             return float(text)
         except ValueError:
             pass
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError as exc:
-            raise ValueError("expected epoch seconds or an ISO 8601 time") from exc
-        if parsed.tzinfo is None:
-            raise ValueError("ISO 8601 time needs a zone, e.g. Z or +01:00")
-        return parsed.timestamp()
+        parsed = parse_iso(text, assume_utc=False)
+        if parsed is None:
+            raise ValueError("expected epoch seconds or an ISO 8601 time with a zone (Z, +01:00)")
+        return parsed
     return value
 
 

@@ -1,50 +1,60 @@
-"""The job registry: what runs, when (schedules from settings) and with which services."""
+"""The job registry: what runs, when (schedules from settings) and with which services.
+
+Every service a job needs is passed in; nothing here reaches for a global or the runtime.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from app.config import Settings
 from app.jobs.scheduler import JobSpec
 from app.services.backup import create as backups
+from app.services.blog import BlogService
 from app.services.retention import cleanup as retention_cleanup
-
-if TYPE_CHECKING:
-    from app.runtime import Runtime
+from app.storage.events import EventStore
+from app.storage.gate import WriteGate
+from app.storage.state import StateManager
 
 SCRAPE, CLEANUP, BACKUP = "scrape_blog", "retention_cleanup", "backup"
 
 
-async def run_backup(runtime: Runtime) -> dict[str, Any]:
-    settings = runtime.settings
-
+async def run_backup(
+    settings: Settings, events: EventStore, state: StateManager, gate: WriteGate
+) -> dict[str, Any]:
     async def flush() -> None:
-        await runtime.events.flush()
-        await runtime.state.drain()
+        await events.flush()
+        await state.drain()
 
     return await backups.create_backup(
         data_dir=settings.data_dir,
         backups_dir=settings.backups_dir,
-        gate=runtime.gate,
+        gate=gate,
         flush=flush,
         manifest_extra={"chroma_url": settings.chroma_url},
         keep=settings.backup_keep,
-        store=runtime.events,
+        store=events,
         logical=settings.chroma_url is not None,
     )
 
 
-def build_jobs(runtime: Runtime) -> list[JobSpec]:
-    settings = runtime.settings
-
+def build_jobs(
+    settings: Settings,
+    *,
+    events: EventStore,
+    state: StateManager,
+    gate: WriteGate,
+    blog: BlogService,
+) -> list[JobSpec]:
     async def scrape() -> dict[str, Any]:
-        return await runtime.require_blog().refresh()
+        return await blog.refresh()
 
     async def cleanup() -> dict[str, Any]:
-        return await retention_cleanup(runtime.events, settings, now=time.time())
+        return await retention_cleanup(events, settings, now=time.time())
 
     async def backup() -> dict[str, Any]:
-        return await run_backup(runtime)
+        return await run_backup(settings, events, state, gate)
 
     return [
         JobSpec(SCRAPE, settings.scrape_schedule, scrape, run_if_never=True),

@@ -29,8 +29,8 @@ class DeletesEvents(Protocol):
     ) -> int: ...
 
 
-def _rule(name: str, days: int, type_: str | None, cutoff: float | None, count: int) -> dict:
-    return {"rule": name, "type": type_, "days": days, "cutoff": cutoff, "deleted": count}
+def _rule(name: str, days: int, type: str | None, cutoff: float | None, count: int) -> dict:
+    return {"rule": name, "type": type, "days": days, "cutoff": cutoff, "deleted": count}
 
 
 async def cleanup(
@@ -47,13 +47,13 @@ async def cleanup(
         rules.append(_rule("default", settings.retention_days, None, cutoff, count))
     else:
         rules.append(_rule("default", 0, None, None, 0))
-    for type_, days in sorted(overrides.items()):
+    for type, days in sorted(overrides.items()):
         if days <= 0:
-            rules.append(_rule(f"type:{type_}", 0, type_, None, 0))
+            rules.append(_rule(f"type:{type}", 0, type, None, 0))
             continue
         cutoff = now - days * DAY_S
-        count = await store.delete_where(before=cutoff, type=type_, dry_run=dry_run)
-        rules.append(_rule(f"type:{type_}", days, type_, cutoff, count))
+        count = await store.delete_where(before=cutoff, type=type, dry_run=dry_run)
+        rules.append(_rule(f"type:{type}", days, type, cutoff, count))
     total = sum(rule["deleted"] for rule in rules)
     log.info("retention %s %d events", "would delete" if dry_run else "deleted", total)
     return {"dry_run": dry_run, "deleted": total, "rules": rules}

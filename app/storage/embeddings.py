@@ -101,12 +101,6 @@ class Embedder:
                 self._cache.put(text, vector)
         return out
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_array(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_array([text])[0].tolist()
-
 
 _lock = threading.Lock()
 _embedder: Embedder | None = None

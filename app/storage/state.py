@@ -17,6 +17,7 @@ from typing import Any
 from app.storage.document import DurableDocument
 from app.storage.files import ensure_private_dir
 from app.storage.gate import WriteGate
+from app.values import is_number
 
 MOOD_SCHEMA = 1
 THOUGHTS_SCHEMA = 1
@@ -28,10 +29,6 @@ Json = dict[str, Any]
 
 def encode_json(value: Any) -> bytes:
     return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def decode_mood(data: bytes) -> Json:
@@ -48,7 +45,7 @@ def decode_mood(data: bytes) -> Json:
     }
     if not isinstance(mood["mood"], str) or not isinstance(mood["context"], str):
         raise ValueError("mood and context must be strings")
-    if not _number(mood["updated_at"]):
+    if not is_number(mood["updated_at"]):
         raise ValueError("updated_at must be a number")
     return mood
 
@@ -63,7 +60,7 @@ def decode_thoughts(data: bytes) -> Json:
             isinstance(item, dict)
             and isinstance(item.get("id"), str)
             and isinstance(item.get("text"), str)
-            and _number(item.get("created_at"))
+            and is_number(item.get("created_at"))
         ):
             raise ValueError("each thought needs id, text and created_at")
     return {"schema": THOUGHTS_SCHEMA, "items": items}

@@ -279,7 +279,7 @@ async def main() -> None:
     embedder = await asyncio.to_thread(get_embedder)
     print(f"{'':<44} {'ours':>10} {'raw':>10}")
     row("model load (import + weights)", (time.perf_counter() - start) * 1000, None, "ms")
-    query_ms = await timed(lambda: asyncio.to_thread(embedder.embed_query, "how was my run"), 30)
+    query_ms = await timed(lambda: asyncio.to_thread(embedder.embed_array, ["how was my run"]), 30)
     row("embed one query p50", statistics.median(query_ms), None, "ms")
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         if args.ingest:

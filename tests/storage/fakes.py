@@ -25,12 +25,6 @@ class HashEmbedder:
             out[row] = vec / np.linalg.norm(vec)
         return out
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_array(texts).tolist()  # type: ignore[no-any-return]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed(texts=[text])[0]
-
 
 class CountingEmbedder:
     """The real model, counting how many texts it was asked to embed."""

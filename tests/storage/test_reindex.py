@@ -8,7 +8,7 @@ import pytest
 from app.errors import EmbedderMismatchError
 from app.storage.embeddings import Embedder
 from app.storage.events import chroma
-from app.storage.events.reindex import reindex, store_stats
+from app.storage.events.reindex import reindex
 from app.storage.events.types import NewEvent
 from tests.storage.conftest import StoreSetup
 from tests.storage.fakes import HashEmbedder
@@ -61,13 +61,12 @@ async def test_reindex_swaps_collections_and_keeps_every_event(
         assert hits[0][0].id == "n3"
     finally:
         await store.close()
-    stats = store_stats(
-        chroma_dir=setup.chroma_dir, chroma_url=setup.chroma_url, namespace=setup.namespace
-    )
-    assert stats["events"] == 4 and stats["embedder"] == embedder.name
     client = chroma.make_client(setup.chroma_dir, setup.chroma_url)
+    active = chroma.active_collection(client, setup.namespace)
+    collection = client.get_collection(active, embedding_function=None)
+    assert collection.count() == 4 and (collection.metadata or {})["embedder"] == embedder.name
     names = {c.name for c in client.list_collections() if c.name.startswith(setup.namespace)}
-    assert names == {stats["collection"], f"{setup.namespace}-meta"}
+    assert names == {active, f"{setup.namespace}-meta"}
 
 
 async def test_crash_mid_reindex_leaves_the_old_collection_in_use(

@@ -6,19 +6,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from app.api.deps import RuntimeDep
+from app.api.answers import BlogPosts, RunId
+from app.api.deps import BlogDep, JobsDep
 from app.jobs.registry import SCRAPE
 
 router = APIRouter(prefix="/v1/blog", tags=["blog"])
 
 
-@router.get("/posts")
+@router.get("/posts", response_model=BlogPosts)
 async def blog_posts(
-    runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 20
+    blog: BlogDep, limit: Annotated[int, Query(ge=1, le=500)] = 20
 ) -> dict[str, Any]:
-    return {"items": runtime.require_blog().posts(limit)}
+    return {"items": blog.posts(limit)}
 
 
-@router.post("/refresh", status_code=status.HTTP_202_ACCEPTED)
-async def blog_refresh(runtime: RuntimeDep) -> dict[str, str]:
-    return {"run_id": runtime.require_jobs().run_now(SCRAPE)}
+@router.post("/refresh", status_code=status.HTTP_202_ACCEPTED, response_model=RunId)
+async def blog_refresh(runner: JobsDep) -> dict[str, str]:
+    return {"run_id": runner.run_now(SCRAPE)}

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
+from app.api.answers import EventOut, EventPage, EventsAdded, SearchResults
 from app.api.deps import EventsDep, PhoneDep
 from app.api.schemas import EventsIn, EventType, QueryTime, SearchIn
 from app.storage.events import Event, NewEvent
@@ -24,7 +25,7 @@ async def valid_event(event_id: str, events: EventsDep) -> Event:
 EventDep = Annotated[Event, Depends(valid_event)]
 
 
-@router.post("/events")
+@router.post("/events", response_model=EventsAdded)
 async def add_events(body: EventsIn, events: EventsDep) -> dict[str, Any]:
     now = time.time()
     batch = [
@@ -41,7 +42,7 @@ async def add_events(body: EventsIn, events: EventsDep) -> dict[str, Any]:
     return {"ids": result.ids, "created": result.created, "duplicates": result.duplicates}
 
 
-@router.get("/events")
+@router.get("/events", response_model=EventPage)
 async def list_events(
     events: EventsDep,
     type: Annotated[EventType | None, Query()] = None,
@@ -59,7 +60,7 @@ async def list_events(
     return {"items": [e.to_api() for e in items], "next_cursor": next_cursor}
 
 
-@router.get("/events/{event_id}")
+@router.get("/events/{event_id}", response_model=EventOut)
 async def get_event(event: EventDep) -> dict[str, Any]:
     return event.to_api()
 
@@ -79,11 +80,11 @@ async def _search(events: EventsDep, query: SearchIn) -> dict[str, Any]:
     return {"results": [{**e.to_api(), "score": score} for e, score in hits]}
 
 
-@router.get("/search")
+@router.get("/search", response_model=SearchResults)
 async def search_get(events: EventsDep, query: Annotated[SearchIn, Query()]) -> dict[str, Any]:
     return await _search(events, query)
 
 
-@router.post("/search")
+@router.post("/search", response_model=SearchResults)
 async def search_post(body: SearchIn, events: EventsDep) -> dict[str, Any]:
     return await _search(events, body)

@@ -1,16 +1,18 @@
+"""`/health`: public and cheap (a probe every few seconds); says only whether storage works."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.deps import RuntimeDep
+from app.api.answers import Health
+from app.api.deps import StatusDep
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
-async def health(runtime: RuntimeDep) -> JSONResponse:
-    """Public and cheap (a probe every few seconds): says only whether storage works."""
-    if runtime.storage_ok():
+@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+async def health(service: StatusDep) -> JSONResponse:
+    if service.storage_ok():
         return JSONResponse({"status": "ok"})
     return JSONResponse({"status": "unhealthy"}, status_code=503)

@@ -6,16 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.api.deps import RuntimeDep
+from app.api.answers import Jobs, RunId
+from app.api.deps import JobsDep
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
 
 
-@router.get("/jobs")
-async def jobs(runtime: RuntimeDep) -> dict[str, Any]:
-    return {"jobs": runtime.jobs_view()}
+@router.get("/jobs", response_model=Jobs)
+async def jobs(runner: JobsDep) -> dict[str, Any]:
+    return {"jobs": runner.jobs()}
 
 
-@router.post("/jobs/{name}/run", status_code=status.HTTP_202_ACCEPTED)
-async def run_job(name: str, runtime: RuntimeDep) -> dict[str, str]:
-    return {"run_id": runtime.require_jobs().run_now(name)}
+@router.post("/jobs/{name}/run", status_code=status.HTTP_202_ACCEPTED, response_model=RunId)
+async def run_job(name: str, runner: JobsDep) -> dict[str, str]:
+    return {"run_id": runner.run_now(name)}

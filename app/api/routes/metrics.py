@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from app.api.deps import RuntimeDep
+from app.api.deps import StatusDep
 
 router = APIRouter(tags=["status"])
 
@@ -17,20 +15,18 @@ def _label(value: str) -> str:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(runtime: RuntimeDep) -> str:
-    total, by_type = runtime.events.counts()
+async def metrics(service: StatusDep) -> str:
+    events = service.events_summary()
     lines = [
-        "# TYPE hearth_uptime_seconds gauge",
-        f"hearth_uptime_seconds {time.time() - runtime.started_at:.3f}",
         "# TYPE hearth_events gauge",
-        f"hearth_events_total {total}",
-        *(f'hearth_events{{type="{_label(t)}"}} {n}' for t, n in sorted(by_type.items())),
+        f"hearth_events_total {events['total']}",
+        *(f'hearth_events{{type="{_label(t)}"}} {n}' for t, n in sorted(events["by_type"].items())),
         "# TYPE hearth_job_last_success gauge",
     ]
-    for job in runtime.jobs_view():
+    for job in service.jobs.jobs():
         last = job.get("last_run") or {}
         ok = 1 if last.get("status") == "ok" else 0
         lines.append(f'hearth_job_last_success{{job="{_label(job["name"])}"}} {ok}')
-    backups = runtime.backups_summary()
+    backups = await service.backups_summary()
     lines += ["# TYPE hearth_backups gauge", f"hearth_backups {backups['count']}"]
     return "\n".join(lines) + "\n"

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from app.api.answers import MoodHistory, MoodWritten, ThoughtId, Thoughts
 from app.api.deps import PhoneDep, StateDep
-from app.api.schemas import MoodIn, QueryTime, StateOut, ThoughtIn
+from app.api.schemas import MoodIn, MoodOut, QueryTime, StateOut, ThoughtIn
 
 router = APIRouter(prefix="/v1", tags=["phone"])
 
@@ -26,17 +27,17 @@ async def get_state(request: Request) -> Response:
     return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
-@router.get("/mood")
+@router.get("/mood", response_model=MoodOut)
 async def get_mood(state: StateDep) -> dict[str, Any]:
     return state.current_mood()
 
 
-@router.put("/mood")
+@router.put("/mood", response_model=MoodWritten)
 async def put_mood(body: MoodIn, phone: PhoneDep) -> dict[str, Any]:
     return await phone.set_mood(body.mood, body.context, body.updated_at)
 
 
-@router.get("/mood/history")
+@router.get("/mood/history", response_model=MoodHistory)
 async def mood_history(
     phone: PhoneDep,
     since: Annotated[QueryTime | None, Query()] = None,
@@ -46,7 +47,12 @@ async def mood_history(
     return {"items": await phone.mood_history(since=since, until=until, limit=limit)}
 
 
-@router.post("/thoughts", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/thoughts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ThoughtId,
+    responses={200: {"model": ThoughtId, "description": "already stored (same id)"}},
+)
 async def post_thought(body: ThoughtIn, phone: PhoneDep, response: Response) -> dict[str, str]:
     thought_id, created = await phone.add_thought(body.text, body.id, body.created_at)
     if not created:
@@ -54,7 +60,7 @@ async def post_thought(body: ThoughtIn, phone: PhoneDep, response: Response) -> 
     return {"id": thought_id}
 
 
-@router.get("/thoughts")
+@router.get("/thoughts", response_model=Thoughts)
 async def get_thoughts(
     phone: PhoneDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from app.errors import BackupError
+from app.errors import BackupError, StorageError
 from app.services.backup.archive import file_table, write_archive
 from app.services.backup.catalog import list_backups, new_name, prune, write_sidecar
 from app.services.backup.staging import precopy, resync
@@ -214,3 +214,12 @@ async def create_backup(
         "verified": True,
         "stats": stats,
     }
+
+
+def backup_answer(record: dict[str, Any]) -> dict[str, Any]:
+    """The new archive's listing item from the backup job's run record, or its error."""
+    if record.get("status") != "ok":
+        if record.get("storage_error"):
+            raise StorageError(f"backup failed: {record.get('error')}")
+        raise BackupError(f"backup failed: {record.get('error') or 'unknown error'}")
+    return dict(record.get("stats") or {})

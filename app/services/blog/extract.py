@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import anyio.to_thread
@@ -21,6 +20,7 @@ from bs4 import BeautifulSoup
 from lxml.etree import ParserError
 
 from app.errors import ExtractError
+from app.values import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,7 @@ def parse_date(value: str | None) -> float | None:
     """ISO 8601 (with or without zone, date only) to epoch seconds; None if unreadable."""
     if not value:
         return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return parse_iso(value)
 
 
 def clean_text(text: str) -> str:

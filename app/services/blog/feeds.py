@@ -24,6 +24,7 @@ from app.errors import ExtractError
 from app.services.blog.extract import clean_text, fallback_text
 from app.storage.document import DurableDocument
 from app.storage.gate import WriteGate
+from app.values import iso_utc
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -191,12 +192,8 @@ def feed_warning(url: str, state: dict[str, Any], now: float) -> str | None:
     if not failures:
         return None
     runs = f"{failures} run{'s' if failures > 1 else ''}"
-    text = f"feed {url} failing since {_iso(state.get('failing_since') or now)} ({runs})"
+    text = f"feed {url} failing since {iso_utc(state.get('failing_since') or now)} ({runs})"
     until = state.get("backoff_until")
     if until and until > now:
-        text += f": backed off until {_iso(until)}"
+        text += f": backed off until {iso_utc(until)}"
     return f"{text}; last error: {state.get('last_error') or 'unknown'}"
-
-
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

@@ -25,6 +25,7 @@ from protego import Protego
 
 from app import __version__
 from app.errors import FetchError
+from app.values import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class Fetcher:
         """GET `url` politely; raises FetchError (or a subclass) for anything but 2xx/304."""
         until = self.waiting_until(url)
         if until is not None:
-            raise RetryLaterError(f"{_host(url)} asked us to wait until {_iso(until)}", until)
+            raise RetryLaterError(f"{_host(url)} asked us to wait until {iso_utc(until)}", until)
         if not await self.allowed(url):
             raise RobotsDisallowedError(f"robots.txt disallows {url}")
         headers = {}
@@ -185,7 +186,7 @@ class Fetcher:
             if until is not None:
                 self.retry_not_before[_host(url)] = until
                 raise RetryLaterError(
-                    f"HTTP {result.status} from {url}: retry not before {_iso(until)}", until
+                    f"HTTP {result.status} from {url}: retry not before {iso_utc(until)}", until
                 )
         if result.status >= 400:
             raise FetchError(f"HTTP {result.status} from {url}")
@@ -255,7 +256,3 @@ class Fetcher:
 def _host(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}"
-
-
-def _iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 Json = dict[str, Any]
 EVENT_BODY_CHARS = 4000
 MAX_ERROR_MESSAGES = 10
-feeds_document = fd.feeds_document
 
 
 class EventSink(Protocol):

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.storage.events.types import Event, NewEvent, Scalar
+from app.values import is_number
 
 USER_PREFIX = "m."
 _INT_RANGE = range(-(2**63), 2**63)
@@ -88,8 +89,6 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
         ts, event_id = json.loads(raw)
     except (ValueError, TypeError) as exc:
         raise ValueError("invalid cursor") from exc
-    if isinstance(ts, bool) or not isinstance(ts, int | float) or not isinstance(event_id, str):
-        raise ValueError("invalid cursor")
-    if not math.isfinite(ts):
+    if not is_number(ts) or not isinstance(event_id, str):
         raise ValueError("invalid cursor")
     return float(ts), event_id

@@ -33,8 +33,8 @@ class EventIndex:
     def build(cls, rows: Iterable[tuple[str, float, str]], vectors: VectorTable) -> EventIndex:
         """Bulk load (id, timestamp, type) rows: one sort instead of n inserts."""
         index = cls(vectors)
-        for event_id, ts, kind in rows:
-            index._meta[event_id] = (ts, kind)
+        for event_id, ts, type in rows:
+            index._meta[event_id] = (ts, type)
         index._rebuild()
         return index
 
@@ -54,24 +54,24 @@ class EventIndex:
         """(timestamp, type) of an event."""
         return self._meta.get(event_id)
 
-    def add(self, event_id: str, ts: float, kind: str) -> None:
+    def add(self, event_id: str, ts: float, type: str) -> None:
         if event_id in self._meta:
             self.remove(event_id)
-        self._meta[event_id] = (ts, kind)
+        self._meta[event_id] = (ts, type)
         bisect.insort(self._all, (ts, event_id))
-        bisect.insort(self._by_type.setdefault(kind, []), (ts, event_id))
+        bisect.insort(self._by_type.setdefault(type, []), (ts, event_id))
 
     def remove(self, event_id: str) -> bool:
         found = self._meta.pop(event_id, None)
         if found is None:
             return False
         self.vectors.discard(event_id)
-        ts, kind = found
+        ts, type = found
         _discard(self._all, (ts, event_id))
-        bucket = self._by_type[kind]
+        bucket = self._by_type[type]
         _discard(bucket, (ts, event_id))
         if not bucket:
-            del self._by_type[kind]
+            del self._by_type[type]
         return True
 
     def remove_many(self, event_ids: Iterable[str]) -> None:
@@ -92,47 +92,43 @@ class EventIndex:
             self.vectors.put(event_id, found[0], found[1], vector)
 
     def counts(self) -> tuple[int, dict[str, int]]:
-        return len(self._meta), {kind: len(keys) for kind, keys in self._by_type.items()}
+        return len(self._meta), {type: len(keys) for type, keys in self._by_type.items()}
 
     def _span(
-        self, kind: str | None, since: float | None, until: float | None
+        self, type: str | None, since: float | None, until: float | None
     ) -> tuple[list[Key], int, int]:
-        keys = self._all if kind is None else self._by_type.get(kind, [])
+        keys = self._all if type is None else self._by_type.get(type, [])
         lo = 0 if since is None else bisect.bisect_left(keys, (since, ""))
         hi = len(keys) if until is None else bisect.bisect_left(keys, (until, ""))
         return keys, lo, max(lo, hi)
 
-    def count_matching(self, kind: str | None, since: float | None, until: float | None) -> int:
-        _, lo, hi = self._span(kind, since, until)
-        return hi - lo
-
-    def select(self, kind: str | None, since: float | None, until: float | None) -> list[str]:
-        keys, lo, hi = self._span(kind, since, until)
+    def select(self, type: str | None, since: float | None, until: float | None) -> list[str]:
+        keys, lo, hi = self._span(type, since, until)
         return [event_id for _, event_id in keys[lo:hi]]
 
     def matches(
-        self, event_id: str, kind: str | None, since: float | None, until: float | None
+        self, event_id: str, type: str | None, since: float | None, until: float | None
     ) -> bool:
         found = self._meta.get(event_id)
         if found is None:
             return False
-        ts, event_kind = found
+        ts, event_type = found
         return (
-            (kind is None or event_kind == kind)
+            (type is None or event_type == type)
             and (since is None or ts >= since)
             and (until is None or ts < until)
         )
 
     def page(
         self,
-        kind: str | None,
+        type: str | None,
         since: float | None,
         until: float | None,
         before: Key | None,
         limit: int,
     ) -> tuple[list[str], bool]:
         """Up to `limit` ids newest first, strictly older than `before`; and whether more exist."""
-        keys, lo, hi = self._span(kind, since, until)
+        keys, lo, hi = self._span(type, since, until)
         if before is not None:
             hi = max(lo, min(hi, bisect.bisect_left(keys, before)))
         start = max(lo, hi - limit)
@@ -143,13 +139,13 @@ class EventIndex:
         return ts, event_id
 
     def older_than(
-        self, before: float, kind: str | None, exclude_kinds: frozenset[str] | set[str]
+        self, before: float, type: str | None, exclude_types: frozenset[str] | set[str]
     ) -> list[str]:
-        keys, lo, hi = self._span(kind, None, before)
+        keys, lo, hi = self._span(type, None, before)
         return [
             event_id
             for _, event_id in keys[lo:hi]
-            if not exclude_kinds or self._meta[event_id][1] not in exclude_kinds
+            if not exclude_types or self._meta[event_id][1] not in exclude_types
         ]
 
 

@@ -17,6 +17,7 @@ from app.storage.events.index import EventIndex
 from app.storage.events.outbox import read_journal
 from app.storage.events.types import Event
 from app.storage.events.vectors import VectorTable
+from app.values import is_number
 
 PAGE = 2000  # measured at 100k: as fast as 5000, less RSS and shorter GIL slices
 
@@ -56,5 +57,5 @@ def load_index(collection: Collection, dim: int) -> EventIndex:
 def _row(event_id: str, meta: object) -> tuple[str, float, str]:
     fields = meta if isinstance(meta, dict) else {}
     ts = fields.get("timestamp", 0.0)
-    valid = isinstance(ts, int | float) and not isinstance(ts, bool)
+    valid = is_number(ts)
     return event_id, float(ts) if valid else 0.0, str(fields.get("type", ""))

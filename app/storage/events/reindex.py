@@ -83,22 +83,3 @@ def _drop_orphans(client: ClientAPI, namespace: str, keep: str) -> None:
     for collection in client.list_collections():
         if collection.name.startswith(prefix) and collection.name != keep:
             client.delete_collection(collection.name)
-
-
-def store_stats(
-    *, chroma_dir: Path, chroma_url: str | None, namespace: str = chroma.DEFAULT_NAMESPACE
-) -> dict[str, Any]:
-    """What `hearth stats` shows about the store without loading the model."""
-    client = chroma.make_client(chroma_dir, chroma_url)
-    name = chroma.active_collection(client, namespace)
-    try:
-        collection = client.get_collection(name, embedding_function=None)
-    except NotFoundError:
-        return {"collection": name, "events": 0, "embedder": None, "dim": None}
-    meta = collection.metadata or {}
-    return {
-        "collection": name,
-        "events": collection.count(),
-        "embedder": meta.get("embedder"),
-        "dim": meta.get("dim"),
-    }

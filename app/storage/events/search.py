@@ -51,18 +51,18 @@ class Searcher:
         vector: np.ndarray,
         *,
         n: int,
-        kind: str | None,
+        type: str | None,
         since: float | None,
         until: float | None,
     ) -> list[Hit]:
         if n <= 0 or not len(self._index):
             return []
-        if kind is None and since is None and until is None:
+        if type is None and since is None and until is None:
             self.last_plan = "plain"
             return await self._query(vector, min(n, len(self._index)))
         table = self._index.vectors
         with table.reading():
-            rows = table.select(kind, since, until)
+            rows = table.select(type, since, until)
             if not len(rows):
                 self.last_plan = "empty"
                 return []
@@ -70,7 +70,7 @@ class Searcher:
             ranked = None
             if k <= MAX_K and QUERY_COST_ROWS + k * RESULT_COST_ROWS < len(rows):
                 self.last_plan = "oversample"
-                ranked = await self._oversample(vector, min(k, len(table)), n, kind, since, until)
+                ranked = await self._oversample(vector, min(k, len(table)), n, type, since, until)
             if ranked is None:
                 self.last_plan = "exact"
                 rank = partial(table.rank, vector, rows, n)
@@ -86,7 +86,7 @@ class Searcher:
         vector: np.ndarray,
         k: int,
         n: int,
-        kind: str | None,
+        type: str | None,
         since: float | None,
         until: float | None,
     ) -> list[tuple[str, float]] | None:
@@ -101,7 +101,7 @@ class Searcher:
         kept = [
             (event_id, float(dist))
             for event_id, dist in zip(got["ids"][0], dists[0], strict=True)
-            if event_id in table and index.matches(event_id, kind, since, until)
+            if event_id in table and index.matches(event_id, type, since, until)
         ]
         if len(kept) < n and k < len(table):
             return None

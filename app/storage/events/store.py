@@ -226,7 +226,7 @@ class EventStore:
     ) -> builtins.list[tuple[Event, float]]:
         """Best first with a score in [0, 1]; events still in the outbox are not searchable yet."""
         vector = await anyio.to_thread.run_sync(self._embedder.embed_array, [q])
-        return await self._search.search(vector[0], n=n, kind=type, since=since, until=until)
+        return await self._search.search(vector[0], n=n, type=type, since=since, until=until)
 
     # -- deleting --------------------------------------------------------------
 

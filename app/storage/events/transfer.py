@@ -15,6 +15,7 @@ import numpy as np
 
 from app.storage.events.codec import clean_metadata, from_chroma
 from app.storage.events.types import Event, NewEvent
+from app.values import is_number
 
 
 def export_record(
@@ -59,7 +60,7 @@ def _reusable(record: dict[str, Any], embedder: str, dim: int) -> bool:
 
 def _with_received(event: Event, record: dict[str, Any]) -> Event:
     received = record.get("received_at")
-    if not isinstance(received, int | float) or isinstance(received, bool):
+    if not is_number(received):
         return event
     return Event(
         id=event.id,

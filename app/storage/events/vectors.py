@@ -33,7 +33,7 @@ class VectorTable:
         capacity = max(MIN_CAPACITY, capacity)
         self._vectors = np.zeros((capacity, dim), dtype=np.float32)
         self._ts = np.full(capacity, np.nan)
-        self._kind = np.full(capacity, -1, dtype=np.int32)  # -1: a free row
+        self._type = np.full(capacity, -1, dtype=np.int32)  # -1: a free row
         self._ids: list[str | None] = []
         self._rows: dict[str, int] = {}
         self._free: list[int] = []
@@ -49,16 +49,16 @@ class VectorTable:
 
     @property
     def nbytes(self) -> int:
-        return self._vectors.nbytes + self._ts.nbytes + self._kind.nbytes
+        return self._vectors.nbytes + self._ts.nbytes + self._type.nbytes
 
-    def put(self, event_id: str, ts: float, kind: str, vector: np.ndarray) -> None:
+    def put(self, event_id: str, ts: float, type: str, vector: np.ndarray) -> None:
         """Add or replace an event's row; `vector` need not be normalized."""
         self.discard(event_id)
         if self._free:
             row = self._free.pop()
         else:
             row = len(self._ids)
-            if row == len(self._kind):
+            if row == len(self._type):
                 self._grow(row + 1)
             self._ids.append(None)
         norm = float(np.linalg.norm(vector))
@@ -67,27 +67,19 @@ class VectorTable:
         self._ts[row] = ts
         self._ids[row] = event_id
         self._rows[event_id] = row
-        self._kind[row] = self._codes.setdefault(kind, len(self._codes))
-
-    def put_many(
-        self, rows: Sequence[tuple[str, float, str]], vectors: np.ndarray | Sequence[object]
-    ) -> None:
-        if len(rows) > len(self._kind) - len(self._ids) + len(self._free):
-            self._grow(len(self._ids) + len(rows))
-        for (event_id, ts, kind), vector in zip(rows, vectors, strict=True):
-            self.put(event_id, ts, kind, np.asarray(vector, dtype=np.float32))
+        self._type[row] = self._codes.setdefault(type, len(self._codes))
 
     def extend(self, rows: Sequence[tuple[str, float, str]], vectors: np.ndarray) -> None:
         """Bulk append events not in the table yet (loading at open): no per-row numpy."""
         start, count = len(self._ids), len(rows)
-        if start + count > len(self._kind):
+        if start + count > len(self._type):
             self._grow(start + count)
         block = np.asarray(vectors, dtype=np.float32).reshape(count, self.dim)
         norms = np.linalg.norm(block, axis=1, keepdims=True)
         self._vectors[start : start + count] = block / np.where(norms > 0, norms, 1.0)
         self._ts[start : start + count] = [ts for _, ts, _ in rows]
-        self._kind[start : start + count] = [
-            self._codes.setdefault(kind, len(self._codes)) for _, _, kind in rows
+        self._type[start : start + count] = [
+            self._codes.setdefault(type, len(self._codes)) for _, _, type in rows
         ]
         for offset, (event_id, _, _) in enumerate(rows):
             self._rows[event_id] = start + offset
@@ -97,7 +89,7 @@ class VectorTable:
         row = self._rows.pop(event_id, None)
         if row is None:
             return
-        self._kind[row] = -1
+        self._type[row] = -1
         self._ts[row] = np.nan
         self._ids[row] = None
         (self._limbo if self._readers else self._free).append(row)
@@ -107,15 +99,15 @@ class VectorTable:
         return None if row is None else self._vectors[row].copy()
 
     def _grow(self, needed: int) -> None:
-        capacity = max(needed, int(len(self._kind) * GROW))
+        capacity = max(needed, int(len(self._type) * GROW))
         vectors = np.zeros((capacity, self.dim), dtype=np.float32)
         vectors[: len(self._ids)] = self._vectors[: len(self._ids)]
         ts = np.full(capacity, np.nan)
         ts[: len(self._ids)] = self._ts[: len(self._ids)]
-        kind = np.full(capacity, -1, dtype=np.int32)
-        kind[: len(self._ids)] = self._kind[: len(self._ids)]
+        type = np.full(capacity, -1, dtype=np.int32)
+        type[: len(self._ids)] = self._type[: len(self._ids)]
         # A search in a thread keeps the old arrays; it never mixes old and new ones.
-        self._vectors, self._ts, self._kind = vectors, ts, kind
+        self._vectors, self._ts, self._type = vectors, ts, type
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -129,17 +121,17 @@ class VectorTable:
                 self._free.extend(self._limbo)
                 self._limbo.clear()
 
-    def select(self, kind: str | None, since: float | None, until: float | None) -> np.ndarray:
+    def select(self, type: str | None, since: float | None, until: float | None) -> np.ndarray:
         """Row numbers of live events with that type and `since <= timestamp < until`."""
         end = len(self._ids)
-        kinds, ts = self._kind[:end], self._ts[:end]
-        if kind is None:
-            mask = kinds >= 0
+        types, ts = self._type[:end], self._ts[:end]
+        if type is None:
+            mask = types >= 0
         else:
-            code = self._codes.get(kind)
+            code = self._codes.get(type)
             if code is None:
                 return np.zeros(0, dtype=np.intp)
-            mask = kinds == code
+            mask = types == code
         if since is not None:
             mask &= ts >= since
         if until is not None:
