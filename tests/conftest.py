@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from app.storage.embeddings import Embedder, get_embedder
 from tests.utils.blog_server import BlogHandler
+from tests.utils.chroma_server import chroma_server as start_chroma
 from tests.utils.server import ServerProcess
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -66,3 +68,21 @@ def blog_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real model, loaded once for the whole session."""
+    return get_embedder()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server process for the whole session; its URL."""
+    with start_chroma(tmp_path_factory.mktemp("chroma-server")) as url:
+        yield url

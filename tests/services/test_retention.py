@@ -9,9 +9,8 @@ import pytest
 from app.config import Settings
 from app.services.retention import cleanup
 from app.storage.embeddings import Embedder
-from tests.services.maint_fixtures import DAY, embedder, events, open_store
+from tests.utils.events import DAY, events, open_store
 
-__all__ = ["embedder"]
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
 
@@ -24,11 +23,11 @@ def settings(tmp_path: Path, days: int, by_type: dict[str, int]) -> Settings:
 
 async def seeded(tmp_path: Path, embedder: Embedder):  # type: ignore[no-untyped-def]
     store = await open_store(tmp_path / "data", embedder)
-    await store.add(events(4, kind="note", ts=NOW - 100 * DAY, prefix="old-note"))
-    await store.add(events(3, kind="note", ts=NOW - 1 * DAY, prefix="new-note"))
-    await store.add(events(2, kind="location", ts=NOW - 40 * DAY, prefix="old-loc"))
-    await store.add(events(2, kind="location", ts=NOW - 10 * DAY, prefix="new-loc"))
-    await store.add(events(3, kind="mood", ts=NOW - 400 * DAY, prefix="ancient-mood"))
+    await store.add(events(4, type="note", ts=NOW - 100 * DAY, prefix="old-note"))
+    await store.add(events(3, type="note", ts=NOW - 1 * DAY, prefix="new-note"))
+    await store.add(events(2, type="location", ts=NOW - 40 * DAY, prefix="old-loc"))
+    await store.add(events(2, type="location", ts=NOW - 10 * DAY, prefix="new-loc"))
+    await store.add(events(3, type="mood", ts=NOW - 400 * DAY, prefix="ancient-mood"))
     return store
 
 

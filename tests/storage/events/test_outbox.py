@@ -18,7 +18,7 @@ from app.storage.events.outbox import Outbox, encode_line, read_journal
 from app.storage.events.store import EventStore
 from app.storage.events.types import Event, NewEvent
 from app.storage.gate import WriteGate
-from tests.storage.conftest import StoreSetup
+from tests.storage.events.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from app.services.blog.feeds import feeds_document
 from app.services.blog.fetch import make_http_client
 from app.services.blog.service import BlogService
 from app.storage.document import DurableDocument
-from tests.services.conftest import (
+from tests.utils.site import (
     CLUTTER,
     LOREM,
     RecordingSink,

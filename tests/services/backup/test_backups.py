@@ -21,10 +21,9 @@ from app.storage.embeddings import Embedder
 from app.storage.events.store import EventStore
 from app.storage.files import atomic_write
 from app.storage.gate import WriteGate
-from tests.services.maint_fixtures import DAY, embedder, events, open_store, tree_digest
 from tests.utils.chroma_server import chroma_server as start_chroma
+from tests.utils.events import DAY, events, open_store, tree_digest
 
-__all__ = ["embedder"]
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
 MOOD = b'{"context": "", "mood": "hopeful", "schema": 1, "updated_at": 1799990000}'
@@ -215,18 +214,18 @@ async def test_backup_prunes_to_keep(tmp_path: Path, embedder: Embedder) -> None
 
 
 @pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[str]:
-    """A real `chroma run` on a free port."""
+def own_chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real `chroma run` of this test's own (the test restarts it)."""
     with start_chroma(tmp_path / "server") as url:
         yield url
 
 
 @pytest.mark.slow
 async def test_server_mode_backup_is_a_logical_export_that_restores(
-    tmp_path: Path, embedder: Embedder, chroma_server: str
+    tmp_path: Path, embedder: Embedder, own_chroma_server: str
 ) -> None:
     data, gate = tmp_path / "data", WriteGate()
-    store = await open_store(data, embedder, gate=gate, chroma_url=chroma_server)
+    store = await open_store(data, embedder, gate=gate, chroma_url=own_chroma_server)
     atomic_write(data / "state" / "current_mood.txt", MOOD)
     await store.add(events(9, ts=NOW, prefix="srv"))
     await store.enqueue(events(2, ts=NOW, prefix="queued"))
@@ -236,7 +235,7 @@ async def test_server_mode_backup_is_a_logical_export_that_restores(
         await store.close()
     assert item["verified"]
 
-    port = int(chroma_server.rsplit(":", 1)[1])
+    port = int(own_chroma_server.rsplit(":", 1)[1])
     client = chromadb.HttpClient(host="127.0.0.1", port=port)
     for collection in client.list_collections():
         client.delete_collection(collection.name)  # the server lost everything
@@ -247,10 +246,10 @@ async def test_server_mode_backup_is_a_logical_export_that_restores(
             data / "backups" / item["name"],
             fresh,
             progress=lambda _m: None,
-            chroma_url=chroma_server,
+            chroma_url=own_chroma_server,
         )
     )
-    restored = await open_store(fresh, embedder, chroma_url=chroma_server)
+    restored = await open_store(fresh, embedder, chroma_url=own_chroma_server)
     try:
         ids = await all_ids(restored)
         hits = await restored.search("walking the dog", n=1)

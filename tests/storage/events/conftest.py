@@ -8,34 +8,16 @@ the shared server never see each other's events.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.storage.embeddings import Embedder, get_embedder
+from app.storage.embeddings import Embedder
 from app.storage.events.store import EventStore
 from app.storage.gate import WriteGate
-from tests.utils.chroma_server import chroma_server as start_chroma
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    return get_embedder()
-
-
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server process for the whole session; its URL."""
-    with start_chroma(tmp_path_factory.mktemp("chroma-server")) as url:
-        yield url
 
 
 @dataclass

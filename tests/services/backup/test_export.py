@@ -11,9 +11,8 @@ import pytest
 from app.services.backup.export import ImportFormatError, export_lines, import_file
 from app.storage.embeddings import Embedder
 from app.storage.events.store import EventStore
-from tests.services.maint_fixtures import DAY, embedder, events, open_store
+from tests.utils.events import DAY, events, open_store
 
-__all__ = ["embedder"]
 pytestmark = pytest.mark.anyio
 NOW = 1_800_000_000.0
 MOOD = '{"context": "sunny", "mood": "calm", "updated_at": 1799999000}'
@@ -35,8 +34,8 @@ async def ranked(store: EventStore, query: str) -> list[str]:
 
 async def filled(data_dir: Path, embedder: Embedder) -> EventStore:
     store = await open_store(data_dir, embedder)
-    await store.add(events(12, kind="note", ts=NOW - 5 * DAY, prefix="note"))
-    await store.add(events(5, kind="mood", ts=NOW - DAY, prefix="mood"))
+    await store.add(events(12, type="note", ts=NOW - 5 * DAY, prefix="note"))
+    await store.add(events(5, type="mood", ts=NOW - DAY, prefix="mood"))
     return store
 
 

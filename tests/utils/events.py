@@ -1,17 +1,11 @@
-"""Shared helpers for the maintenance-service tests: real stores in real temp dirs.
-
-Import the fixtures you use into a test module (`from tests.services.maint_fixtures
-import embedder`); tests/services/conftest.py belongs to the scraper tests.
-"""
+"""Factories for event-log tests: real stores in real temp dirs, readable events."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-import pytest
-
-from app.storage.embeddings import Embedder, get_embedder
+from app.storage.embeddings import Embedder
 from app.storage.events.store import EventStore
 from app.storage.events.types import NewEvent
 from app.storage.gate import WriteGate
@@ -27,12 +21,6 @@ WORDS = [
     "planning a trip to the mountains",
     "quiet evening, tea and a novel",
 ]
-
-
-@pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The real model, loaded once for the whole session."""
-    return get_embedder()
 
 
 async def open_store(
@@ -54,13 +42,13 @@ async def open_store(
 
 
 def events(
-    n: int, *, kind: str = "note", ts: float, prefix: str = "e", step: float = 1.0
+    n: int, *, type: str = "note", ts: float, prefix: str = "e", step: float = 1.0
 ) -> list[NewEvent]:
     """`n` events with stable ids `<prefix>-<i>` and readable, varied texts."""
     return [
         NewEvent(
             id=f"{prefix}-{i}",
-            type=kind,
+            type=type,
             text=f"{WORDS[i % len(WORDS)]} ({prefix} {i})",
             timestamp=ts + i * step,
             metadata={"i": i, "source": prefix},

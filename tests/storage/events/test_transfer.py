@@ -8,8 +8,8 @@ import pytest
 from app.storage.embeddings import Embedder
 from app.storage.events.store import EventStore
 from app.storage.events.types import NewEvent
-from tests.storage.conftest import StoreSetup
-from tests.storage.fakes import CountingEmbedder
+from tests.storage.events.conftest import StoreSetup
+from tests.storage.events.fakes import CountingEmbedder
 
 pytestmark = pytest.mark.anyio
 

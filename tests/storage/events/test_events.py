@@ -9,7 +9,7 @@ import pytest
 from app.storage.events import writer as event_writer
 from app.storage.events.store import EventStore
 from app.storage.events.types import NewEvent
-from tests.storage.conftest import StoreSetup
+from tests.storage.events.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio
 T0 = 1_763_600_000.0

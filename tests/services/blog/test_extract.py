@@ -7,7 +7,7 @@ import pytest
 from app.errors import ExtractError
 from app.services.blog.extract import canonical_url, extract, extract_article, fallback_text
 from app.services.blog.feeds import discover_feed, looks_like_html, parse_feed_bytes
-from tests.services.conftest import CLUTTER, LOREM, themed_page
+from tests.utils.site import CLUTTER, LOREM, themed_page
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Example Blog</title><link>https://blog.example/</link>

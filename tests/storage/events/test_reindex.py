@@ -10,8 +10,8 @@ from app.storage.embeddings import Embedder
 from app.storage.events import chroma
 from app.storage.events.reindex import reindex
 from app.storage.events.types import NewEvent
-from tests.storage.conftest import StoreSetup
-from tests.storage.fakes import HashEmbedder
+from tests.storage.events.conftest import StoreSetup
+from tests.storage.events.fakes import HashEmbedder
 
 pytestmark = pytest.mark.anyio
 

@@ -18,7 +18,7 @@ from app.storage.events import loader as event_loader
 from app.storage.events import search as event_search
 from app.storage.events.store import EventStore
 from app.storage.events.types import NewEvent
-from tests.storage.conftest import StoreSetup
+from tests.storage.events.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio
 T0 = 1_763_600_000.0

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.services.blog.summarizer import Summarizer, extractive_summary, split_sentences
-from tests.services.conftest import LOREM, Site, _Handler
+from tests.utils.site import LOREM, Site, _Handler
 
 pytestmark = pytest.mark.anyio
 

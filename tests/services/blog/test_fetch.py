@@ -18,7 +18,7 @@ from app.services.blog.fetch import (
     make_http_client,
     parse_retry_after,
 )
-from tests.services.conftest import Reply, Site, _Handler
+from tests.utils.site import Reply, Site, _Handler
 
 pytestmark = pytest.mark.anyio
 
