@@ -1,11 +1,12 @@
-"""Annotated dependency aliases. All are `async def`: a plain `def` dependency runs in
-the thread pool and halves throughput (FACTS.md)."""
+"""Annotated dependency aliases and the token check. All are `async def`: a plain `def`
+dependency runs in the thread pool and halves throughput (docs/measurements.md)."""
 
 from __future__ import annotations
 
 import hmac
 import time
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
@@ -46,41 +47,19 @@ async def require_token(request: Request) -> str:
     return name
 
 
-async def get_state(request: Request) -> StateManager:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.state
+def _part(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency returning one part of the runtime (async: no thread-pool hop)."""
+
+    async def get(request: Request) -> Any:
+        return getattr(request.app.state.runtime, name)
+
+    get.__name__ = f"get_{name}"
+    return get
 
 
-async def get_phone(request: Request) -> PhoneSync:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.phone
-
-
-async def get_events(request: Request) -> EventStore:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.events
-
-
-StateDep = Annotated[StateManager, Depends(get_state)]
-PhoneDep = Annotated[PhoneSync, Depends(get_phone)]
-EventsDep = Annotated[EventStore, Depends(get_events)]
-
-
-async def get_status(request: Request) -> StatusService:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.status
-
-
-async def get_jobs(request: Request) -> JobRunner:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.jobs
-
-
-async def get_blog(request: Request) -> BlogService:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.blog
-
-
-StatusDep = Annotated[StatusService, Depends(get_status)]
-JobsDep = Annotated[JobRunner, Depends(get_jobs)]
-BlogDep = Annotated[BlogService, Depends(get_blog)]
+StateDep = Annotated[StateManager, Depends(_part("state"))]
+PhoneDep = Annotated[PhoneSync, Depends(_part("phone"))]
+EventsDep = Annotated[EventStore, Depends(_part("events"))]
+StatusDep = Annotated[StatusService, Depends(_part("status"))]
+JobsDep = Annotated[JobRunner, Depends(_part("jobs"))]
+BlogDep = Annotated[BlogService, Depends(_part("blog"))]

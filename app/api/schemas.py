@@ -1,4 +1,4 @@
-"""Request bodies and query types, with the limits API.md states."""
+"""Request bodies and query types, with the limits docs/contract.md states."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The event log: Chroma is the source of truth, an in-memory index makes it fast.
 
-Three rules shape it (numbers in FACTS.md):
+Three rules shape it (numbers in docs/measurements.md):
 - Chroma's write calls hold the GIL for their whole run, even in a thread, so writes go
   in small chunks with an await between them (`app.storage.events.writer`).
 - Chroma cannot order results and filters slowly, so paging, counts and filtered search
