@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-STARTUP_TIMEOUT_S = 90.0
+STARTUP_TIMEOUT_S = 300.0  # generous: a loaded 2-core machine imports torch slowly
 
 
 def free_port() -> int:
