@@ -7,9 +7,10 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app import cron
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
@@ -104,7 +105,7 @@ class Settings(BaseSettings):
     @field_validator("scrape_schedule", "cleanup_schedule", "backup_schedule")
     @classmethod
     def _crontab(cls, value: str) -> str:
-        CronTrigger.from_crontab(value)
+        cron.parse(value)  # the scheduler parses the same line with the same rules
         return value
 
     @field_validator("log_level")

@@ -48,7 +48,7 @@ def json_safe(value: Any) -> Any:
 
 
 class JobRecords:
-    """Bounded per-job history plus last-success times, written durably."""
+    """Bounded per-job history plus last success and failure times, written durably."""
 
     def __init__(self, path: Path, *, gate: WriteGate | None = None, history: int = 50) -> None:
         self._doc: DurableDocument[Doc] = DurableDocument(
@@ -69,6 +69,9 @@ class JobRecords:
 
     def last_success(self, name: str) -> float | None:
         return self._job(name).get("last_success")
+
+    def last_failure(self, name: str) -> float | None:
+        return self._job(name).get("last_failure")
 
     def runs(self, name: str) -> list[dict[str, Any]]:
         """Newest first."""
@@ -107,6 +110,8 @@ class JobRecords:
             job["runs"] = [record, *runs][: self._history]
             if record["status"] == "ok":
                 job["last_success"] = record["finished_at"]
+            elif record["status"] == "error":
+                job["last_failure"] = record["finished_at"]
             return {**doc, "jobs": {**doc["jobs"], name: job}}, None
 
         await self._doc.update(change)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,15 +22,15 @@ from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 
+from app import cron
 from app.errors import ConflictError, NotFoundError, StorageError
 from app.jobs.records import JobRecords
 from app.storage.gate import WriteGate
 
 log = logging.getLogger(__name__)
 
-_DOW_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CANCELLED = "cancelled at shutdown"
 
 
@@ -43,36 +42,8 @@ class JobSpec:
     catch_up: bool = True
     run_if_never: bool = False
     """Catch up a job that never succeeded even for fire times before it was first seen."""
-
-
-def _crontab_dow(field: str) -> str:
-    """Crontab counts weekdays from Sunday = 0; APScheduler 3 from Monday = 0."""
-
-    def one(part: str) -> str:
-        span, slash, step = part.partition("/")
-        span = re.sub(r"\d+", lambda m: _DOW_NAMES[int(m.group()) % 8], span)
-        return span + slash + step
-
-    return ",".join(one(part) for part in field.split(","))
-
-
-def cron_trigger(schedule: str, tz: str) -> CronTrigger:
-    """A crontab line (`M H dom mon dow`), or six fields with seconds first."""
-    fields = schedule.split()
-    if len(fields) == 5:
-        fields = ["0", *fields]
-    if len(fields) != 6:
-        raise ValueError(f"expected 5 crontab fields, got {schedule!r}")
-    second, minute, hour, day, month, dow = fields
-    return CronTrigger(
-        second=second,
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=_crontab_dow(dow),
-        timezone=ZoneInfo(tz),
-    )
+    trigger: BaseTrigger | None = None
+    """Used instead of `schedule` when set: crontab has no sub-minute periods."""
 
 
 class JobRunner:
@@ -88,7 +59,9 @@ class JobRunner:
     ) -> None:
         self._specs = {spec.name: spec for spec in specs}
         self._tz = ZoneInfo(tz)
-        self._triggers = {spec.name: cron_trigger(spec.schedule, tz) for spec in specs}
+        self._triggers = {
+            spec.name: spec.trigger or cron.trigger(spec.schedule, self._tz) for spec in specs
+        }
         self._records = JobRecords(state_path, gate=gate, history=history)
         self._clock = clock
         self._scheduler: AsyncIOScheduler | None = None
@@ -210,6 +183,7 @@ class JobRunner:
                     "schedule": self._specs[name].schedule,
                     "next_run_at": self._next_run_at(name),
                     "last_success_at": self._records.last_success(name),
+                    "last_failure_at": self._records.last_failure(name),
                     "last_run": _public(last) if last else None,
                 }
             )

@@ -10,21 +10,26 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.interval import IntervalTrigger
 
+from app import cron
 from app.errors import ConflictError, NotFoundError
-from app.jobs.scheduler import JobRunner, JobSpec, cron_trigger
+from app.jobs.scheduler import JobRunner, JobSpec
+from tests.conftest import ADMIN_TOKEN
+from tests.utils.server import ServerProcess
 
 pytestmark = pytest.mark.anyio
 
 # A fixed "now" for the mocked clock: Friday 2026-11-20 12:00 UTC; the daily job runs at 03:10.
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp()
 DAILY = "10 3 * * *"
+EVERY_SECOND = IntervalTrigger(seconds=1)
 
 
 class Counter:
@@ -144,7 +149,9 @@ async def test_failure_is_recorded_and_the_schedule_keeps_going(
     """A job scheduled every second fails once; the next tick still runs and succeeds."""
     job = Counter(fail_first=1)
     r = JobRunner(
-        [JobSpec("flaky", "* * * * * *", job)], state_path=tmp_path / "jobs.json", tz="UTC"
+        [JobSpec("flaky", "* * * * *", job, trigger=EVERY_SECOND)],
+        state_path=tmp_path / "jobs.json",
+        tz="UTC",
     )
     await r.start()
     deadline = time.monotonic() + 10
@@ -163,7 +170,9 @@ async def test_failure_is_recorded_and_the_schedule_keeps_going(
 async def test_scheduled_tick_is_skipped_while_the_job_runs(tmp_path: Path) -> None:
     job = Counter(delay=2.5)
     r = JobRunner(
-        [JobSpec("slow", "* * * * * *", job)], state_path=tmp_path / "jobs.json", tz="UTC"
+        [JobSpec("slow", "* * * * *", job, trigger=EVERY_SECOND)],
+        state_path=tmp_path / "jobs.json",
+        tz="UTC",
     )
     await r.start()
     await asyncio.sleep(2.2)
@@ -279,11 +288,81 @@ async def test_shutdown_cancels_a_job_that_overstays(tmp_path: Path) -> None:
 
 
 def test_crontab_weekdays_count_from_sunday() -> None:
-    monday_9am = cron_trigger("0 9 * * 1", "UTC").get_next_fire_time(
+    monday_9am = cron.trigger("0 9 * * 1", "UTC").get_next_fire_time(
         None, datetime(2026, 11, 20, tzinfo=UTC)
     )
     assert monday_9am == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert monday_9am is not None and monday_9am.weekday() == 0
+
+
+def _next_daily(now: datetime, hour: int, minute: int, weekday: int | None = None) -> datetime:
+    """Plain arithmetic, no cron: the next hour:minute (on a given Python weekday)."""
+    day = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    while day <= now or (weekday is not None and day.weekday() != weekday):
+        day += timedelta(days=1)
+    return day
+
+
+async def test_the_issue_lines_schedule_at_the_times_cron_would(tmp_path: Path) -> None:
+    """`0 4 * * 7` was refused and `10 3 * * 0-6` stopped the start; both now schedule."""
+    r = JobRunner(
+        [
+            JobSpec("sunday", "0 4 * * 7", Counter()),
+            JobSpec("every_day", "10 3 * * 0-6", Counter()),
+        ],
+        state_path=tmp_path / "jobs.json",
+        tz="UTC",
+    )
+    await r.start()
+    jobs = {j["name"]: j["next_run_at"] for j in r.jobs()}
+    await r.shutdown()
+    now = datetime.now(UTC)
+    assert jobs["sunday"] == _next_daily(now, 4, 0, weekday=6).timestamp()
+    assert jobs["every_day"] == _next_daily(now, 3, 10).timestamp()
+
+
+async def test_catch_up_follows_the_crontab_weekday(tmp_path: Path) -> None:
+    """Last success on Sunday 2026-11-15; at Friday noon a Sunday-only job has nothing to
+    catch up, a Monday-to-Friday job has."""
+    path = tmp_path / "jobs.json"
+    last = datetime(2026, 11, 15, 5, 0, tzinfo=UTC).timestamp()
+    sunday, weekdays = Counter(), Counter()
+    record = {"first_seen": last - 86400, "last_success": last, "runs": []}
+    write_jobs_json(path, {"sunday": record, "weekdays": record})
+    r = runner(
+        path,
+        JobSpec("sunday", "0 4 * * 7", sunday),
+        JobSpec("weekdays", "0 9 * * mon-fri", weekdays),
+    )
+    await r.start()
+    await settle(r, "weekdays")
+    await r.shutdown()
+    assert (sunday.calls, weekdays.calls) == (0, 1)
+
+
+@pytest.mark.slow
+def test_a_server_starts_with_the_issue_lines(tmp_path: Path) -> None:
+    proc = ServerProcess(
+        tmp_path / "data",
+        token=ADMIN_TOKEN,
+        HEARTH_BACKUP_SCHEDULE="10 3 * * 0-6",
+        HEARTH_CLEANUP_SCHEDULE="0 4 * * 7",
+        HEARTH_TZ="Europe/Berlin",
+    )
+    try:
+        with proc.start().client() as http:
+            jobs = {j["name"]: j for j in http.get("/v1/jobs").json()["jobs"]}
+    finally:
+        proc.stop()
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime.now(berlin)
+    backup = datetime.fromtimestamp(jobs["backup"]["next_run_at"], berlin)
+    cleanup = datetime.fromtimestamp(jobs["retention_cleanup"]["next_run_at"], berlin)
+    assert jobs["backup"]["schedule"] == "10 3 * * 0-6"
+    assert (backup.hour, backup.minute) == (3, 10)
+    assert timedelta(0) < backup - now <= timedelta(days=1, hours=1)
+    assert (cleanup.weekday(), cleanup.hour, cleanup.minute) == (6, 4, 0)
+    assert timedelta(0) < cleanup - now <= timedelta(days=7, hours=1)
 
 
 async def test_next_run_follows_the_schedule_in_the_configured_zone(tmp_path: Path) -> None:
@@ -298,3 +377,16 @@ async def test_next_run_follows_the_schedule_in_the_configured_zone(tmp_path: Pa
     nxt = datetime.fromtimestamp(job["next_run_at"], ZoneInfo("Europe/Berlin"))
     assert (nxt.hour, nxt.minute) == (3, 10)
     assert 0 < job["next_run_at"] - time.time() <= 86400
+
+
+async def test_last_success_and_failure_times_are_kept_apart(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    r = runner(path, JobSpec("j", DAILY, Counter(fail_first=1)))
+    await r.start()
+    assert (await r.wait(r.run_now("j")))["status"] == "error"
+    assert (await r.wait(r.run_now("j")))["status"] == "ok"
+    (job,) = r.jobs()
+    await r.shutdown()
+    assert job["last_failure_at"] == NOW and job["last_success_at"] == NOW
+    saved = json.loads(path.read_text())["jobs"]["j"]
+    assert saved["last_failure"] == saved["last_success"] == NOW
