@@ -13,6 +13,7 @@ from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimit, RequestContext
 from app.api.routes import backups, blog, events, fallback, health, jobs, metrics, phone, status
 from app.config import Settings
+from app.metrics import new_registry, request_histogram
 from app.runtime import Runtime
 from app.storage.lock import argv_purpose
 
@@ -36,7 +37,11 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (status, phone, events, blog, backups, jobs, metrics, fallback):
         api.include_router(module.router, dependencies=protected)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    api.state.metrics_registry = registry = new_registry()
     api.add_middleware(
-        RequestContext, trusted_proxies=settings.trusted_proxies, access_log=settings.access_log
+        RequestContext,
+        trusted_proxies=settings.trusted_proxies,
+        access_log=settings.access_log,
+        histogram=request_histogram(registry),
     )
     return api

@@ -1,7 +1,10 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
 
 RequestContext: request id on every log line and response, the client's real IP when
-the request came through a trusted proxy (cloudflared on loopback), one access-log line.
+the request came through a trusted proxy (cloudflared on loopback), one access-log line,
+and the request's duration in the metrics histogram by route template (the router leaves
+the matched route in `scope["route"]`; the histogram's children are cached per label set,
+so a request costs one dict lookup and one observe).
 BodyLimit: a body over the cap is refused while reading (413), before it is buffered.
 """
 
@@ -14,17 +17,29 @@ import time
 import uuid
 
 from fastapi import HTTPException
+from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import request_id
+from app.metrics import STATUS_CLASSES, UNMATCHED
 
 log = logging.getLogger("hearth.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, *, trusted_proxies: list[str], access_log: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        trusted_proxies: list[str],
+        access_log: bool,
+        histogram: Histogram | None = None,
+    ) -> None:
         self.app = app
+        self.histogram = histogram
+        self._timers: dict[tuple[str, str, int], Histogram] = {}
         self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
         self.access_log = access_log
         self._trusted_peers: dict[str, bool] = {}
@@ -75,6 +90,8 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            if self.histogram is not None:
+                self._observe(scope, status, time.perf_counter() - started)
             if self.access_log:
                 log.info(
                     '%s "%s %s" %d %.1fms',
@@ -85,6 +102,20 @@ class RequestContext:
                     (time.perf_counter() - started) * 1000,
                 )
             request_id.reset(token)
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        path = getattr(route, "path", UNMATCHED)
+        method = scope["method"]
+        key = (method, path, status)
+        timer = self._timers.get(key)
+        if timer is None:
+            assert self.histogram is not None
+            label = method if method in _METHODS else "OTHER"
+            timer = self.histogram.labels(label, path, STATUS_CLASSES[status // 100 % 10])
+            if len(self._timers) < 4096:
+                self._timers[key] = timer
+        timer.observe(seconds)
 
 
 class BodyLimit:

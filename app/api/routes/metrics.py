@@ -1,32 +1,32 @@
-"""Prometheus text metrics (behind the token like everything but /health)."""
+"""Prometheus metrics (behind the token like everything but /health); see app.metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+import time
+
+import anyio.to_thread
+from fastapi import APIRouter, Request, Response
 
 from app.api.deps import StatusDep
+from app.metrics import CONTENT_TYPE_LATEST, Scrape, render
 
 router = APIRouter(tags=["status"])
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-
-
-@router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(service: StatusDep) -> str:
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+)
+async def metrics(service: StatusDep, request: Request) -> Response:
     events = service.events_summary()
-    lines = [
-        "# TYPE hearth_events gauge",
-        f"hearth_events_total {events['total']}",
-        *(f'hearth_events{{type="{_label(t)}"}} {n}' for t, n in sorted(events["by_type"].items())),
-        "# TYPE hearth_job_last_success gauge",
-    ]
-    for job in service.jobs.jobs():
-        last = job.get("last_run") or {}
-        ok = 1 if last.get("status") == "ok" else 0
-        lines.append(f'hearth_job_last_success{{job="{_label(job["name"])}"}} {ok}')
-    backups = await service.backups_summary()
-    lines += ["# TYPE hearth_backups gauge", f"hearth_backups {backups['count']}"]
-    return "\n".join(lines) + "\n"
+    scrape = Scrape(
+        uptime_s=time.time() - service.started_at,
+        events_total=events["total"],
+        events_by_type=events["by_type"],
+        jobs=service.jobs.jobs(),
+        backups=await service.backups(),  # reads the disk in a thread
+    )
+    # The process collector reads /proc: a few small files, still not on the loop.
+    body = await anyio.to_thread.run_sync(render, request.app.state.metrics_registry, scrape)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
