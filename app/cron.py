@@ -79,20 +79,28 @@ class CronSchedule:
         local = after.astimezone(tz).replace(tzinfo=None, fold=0)
         earliest = local - timedelta(hours=3)  # a fold can put an earlier wall time later
         start_day = earliest.date()
+        hours, minutes = sorted(self.hours), sorted(self.minutes)
         for offset in range(SEARCH_DAYS):
             day = start_day + timedelta(days=offset)
             if not self.day_matches(day):
                 continue
-            found = [
+            steady = _steady(day, tz)  # then wall order is time order
+            floor = local if steady else earliest
+            found = (
                 when
-                for hour in self.hours
-                for minute in self.minutes
-                if (wall := datetime(day.year, day.month, day.day, hour, minute)) >= earliest
+                for hour in hours
+                if hour >= floor.hour or day > floor.date()
+                for minute in minutes
+                if (wall := datetime(day.year, day.month, day.day, hour, minute)) >= floor
                 for when in self._instants(wall, tz)
                 if when > after or (inclusive and when == after)
-            ]
-            if found:  # the earliest of the day: a fold puts wall times out of order
-                return min(found).astimezone(tz)
+            )
+            if steady:
+                first = next(found, None)
+                if first is not None:
+                    return first.astimezone(tz)
+            elif hits := list(found):  # a fold puts wall times out of order: take the earliest
+                return min(hits).astimezone(tz)
         raise ValueError(f"{self.line!r} has no run in the next {SEARCH_DAYS // 366} years")
 
     def _instants(self, wall: datetime, tz: ZoneInfo) -> list[datetime]:
@@ -109,6 +117,12 @@ class CronSchedule:
         if first != second and not self.fixed_time:  # repeated by a fall-back change
             return [first, second]
         return [first]
+
+
+def _steady(day: date, tz: ZoneInfo) -> bool:
+    """True when the zone's offset does not change during this day."""
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    return start.utcoffset() == (start + timedelta(days=1)).utcoffset()
 
 
 def _exists(wall: datetime, tz: ZoneInfo) -> bool:
