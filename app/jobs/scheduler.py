@@ -170,9 +170,6 @@ class JobRunner:
             raise asyncio.CancelledError
         return record
 
-    def is_running(self, name: str) -> bool:
-        return name in self._current
-
     def jobs(self) -> list[dict[str, Any]]:
         items = []
         for name in self._specs:
@@ -196,18 +193,6 @@ class JobRunner:
         if job is None or job.next_run_time is None:
             return None
         return float(job.next_run_time.timestamp())
-
-    def history(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Newest first, across every job unless `name` is given."""
-        if name is not None and name not in self._specs:
-            raise NotFoundError(f"no job named {name!r}")
-        names = [name] if name is not None else list(self._specs)
-        runs = [run for n in names for run in self._records.runs(n)]
-        for n in names:
-            current = self._current.get(n)
-            if current and all(r["run_id"] != current["run_id"] for r in runs):
-                runs.append(current)
-        return sorted(runs, key=lambda r: r["started_at"], reverse=True)
 
     async def wait(self, run_id: str) -> dict[str, Any]:
         """The run's final record, once it has one (even if it could not be saved)."""
