@@ -46,6 +46,18 @@ def new_event(new: NewEvent, event_id: str, received_at: float) -> Event:
     )
 
 
+def same_content(old: Event | None, new: NewEvent) -> bool:
+    """Whether writing `new` over `old` would change nothing a reader can see."""
+    if old is None:
+        return False
+    return (old.type, old.text, old.timestamp, old.metadata) == (
+        new.type,
+        new.text,
+        float(new.timestamp),
+        clean_metadata(new.metadata),
+    )
+
+
 def to_chroma(event: Event) -> dict[str, Scalar]:
     meta: dict[str, Scalar] = {
         "type": event.type,

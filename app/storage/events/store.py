@@ -25,7 +25,13 @@ from chromadb.api.models.Collection import Collection
 
 from app.storage.embeddings import Embedder
 from app.storage.events import chroma, transfer
-from app.storage.events.codec import decode_cursor, encode_cursor, from_chroma, new_event
+from app.storage.events.codec import (
+    decode_cursor,
+    encode_cursor,
+    from_chroma,
+    new_event,
+    same_content,
+)
 from app.storage.events.index import EventIndex
 from app.storage.events.loader import connect
 from app.storage.events.outbox import Outbox
@@ -151,6 +157,60 @@ class EventStore:
         _, fresh, flags = await self._write_claimed(events, self._outbox.put)
         self._unwritten.difference_update(e.id for e in fresh)
         return flags
+
+    async def enqueue_upsert(self, events: list[NewEvent]) -> tuple[int, int]:
+        """`enqueue`, except that a known id whose content changed is rewritten; returns
+        (created, updated).
+
+        For apps that resend a window of records under stable ids, some of them changed
+        since (a day's step count grows). The stored copy is compared first, so an
+        unchanged resend costs no re-embedding; a copy that cannot be read (Chroma away)
+        is rewritten, since the write must be durable all the same.
+        """
+        latest = {e.id or uuid.uuid4().hex: e for e in events}
+        while True:
+            busy = {self._settling[i] for i in latest if i in self._settling}
+            if busy:
+                await asyncio.wait(busy)
+                continue
+            try:
+                stored = {e.id: e for e in await self._fetch(list(latest))}
+            except Exception:
+                stored = {}
+            if not any(i in self._settling for i in latest):
+                break
+        now = time.time()
+        batch: list[Event] = []
+        fresh: list[Event] = []
+        replaced: dict[str, tuple[tuple[float, str], Any]] = {}
+        for event_id, new in latest.items():
+            before = self._index.get(event_id)
+            if before is not None and same_content(stored.get(event_id), new):
+                continue
+            event = new_event(new, event_id, now)
+            batch.append(event)
+            if before is None:
+                fresh.append(event)
+                self._unwritten.add(event_id)
+            else:
+                replaced[event_id] = (before, self._index.vectors.vector(event_id))
+            self._index.add(event_id, event.timestamp, event.type)
+        done = asyncio.get_running_loop().create_future()
+        for event in batch:
+            self._settling[event.id] = done
+        try:
+            await self._outbox.put(batch)
+        except BaseException:
+            self._release(fresh)
+            for event_id, ((ts, kind), vector) in replaced.items():
+                self._index.add(event_id, ts, kind)
+                if vector is not None:
+                    self._index.attach(event_id, vector)
+            raise
+        finally:
+            self._settle(batch, done)
+        self._unwritten.difference_update(e.id for e in fresh)
+        return len(fresh), len(replaced)
 
     async def upsert(self, events: list[NewEvent]) -> None:
         """Replace events by id (a re-scraped blog post keeps its URL-derived id)."""
