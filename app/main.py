@@ -11,7 +11,18 @@ import app as hearth
 from app.api.deps import require_token
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimit, RequestContext
-from app.api.routes import backups, blog, events, fallback, health, jobs, metrics, phone, status
+from app.api.routes import (
+    backups,
+    blog,
+    events,
+    fallback,
+    health,
+    health_export,
+    jobs,
+    metrics,
+    phone,
+    status,
+)
 from app.config import Settings
 from app.metrics import new_registry, request_histogram
 from app.runtime import Runtime
@@ -34,6 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(api)
     api.include_router(health.router)
     protected = [Depends(require_token)]
+    for app_route in (health_export,):  # apps' own bodies, before the fallback
+        api.include_router(app_route.router, dependencies=protected)
     for module in (status, phone, events, blog, backups, jobs, metrics, fallback):
         api.include_router(module.router, dependencies=protected)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -2,7 +2,7 @@
 reverse. The server's lifespan and the offline CLI commands both build one, so they share
 the wiring (and the data-directory lock) instead of repeating it.
 
-Order: lock -> state -> tokens -> embedder -> event log -> phone sync -> outbound HTTP
+Order: lock -> state -> tokens -> embedder -> event log -> phone sync, moods -> outbound HTTP
 -> blog -> jobs -> status. Each part gets what it needs passed in; nothing is filled in
 later, so no route can meet a half-built runtime.
 """
@@ -25,6 +25,7 @@ from app.jobs.scheduler import JobRunner
 from app.services.blog import BlogService
 from app.services.blog.feeds import feeds_document
 from app.services.blog.fetch import make_http_client
+from app.services.moods import MoodLog
 from app.services.phone import PhoneSync
 from app.services.status import StatusService
 from app.storage.embeddings import get_embedder
@@ -48,6 +49,7 @@ class Runtime:
     tokens: TokenStore
     events: EventStore
     phone: PhoneSync
+    moods: MoodLog
     http: httpx.AsyncClient
     blog: BlogService
     jobs: JobRunner
@@ -98,6 +100,7 @@ class Runtime:
         events: EventStore,
     ) -> Runtime:
         phone = PhoneSync(state, events)
+        moods = MoodLog(state, events)  # moods from apps and imports
         feeds = feeds_document(settings.state_dir / "feeds.json", gate)
         for warning in await anyio.to_thread.run_sync(feeds.load):
             state.warnings.append(warning)
@@ -124,7 +127,9 @@ class Runtime:
             jobs=jobs,
             extra_warnings=blog.warnings,
         )
-        return cls(settings, lock, gate, state, tokens, events, phone, http, blog, jobs, status)
+        return cls(
+            settings, lock, gate, state, tokens, events, phone, moods, http, blog, jobs, status
+        )
 
     def check_exposure(self) -> None:
         """Refuse to serve a non-loopback address with no token to protect it."""

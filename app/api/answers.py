@@ -141,3 +141,22 @@ class Status(Answer):
 
 class Health(Answer):
     status: Literal["ok", "degraded", "unhealthy"]
+
+
+class WriteCounts(Answer):
+    received: int
+    created: int
+    updated: int
+    duplicates: int
+
+
+class HealthExportOut(Answer):
+    """What one Health Auto Export sync stored; `skipped` entries could not be read
+    (`problems` says why, for the first few), `ignored` counts data types Hearth keeps not."""
+
+    moods: WriteCounts
+    health: WriteCounts
+    mood_applied: bool
+    skipped: int
+    problems: list[str]
+    ignored: dict[str, int]

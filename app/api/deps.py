@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Request
 from app.jobs.scheduler import JobRunner
 from app.runtime import Runtime
 from app.services.blog import BlogService
+from app.services.moods import MoodLog
 from app.services.phone import PhoneSync
 from app.services.status import StatusService
 from app.storage.events import EventStore
@@ -63,3 +64,4 @@ EventsDep = Annotated[EventStore, Depends(_part("events"))]
 StatusDep = Annotated[StatusService, Depends(_part("status"))]
 JobsDep = Annotated[JobRunner, Depends(_part("jobs"))]
 BlogDep = Annotated[BlogService, Depends(_part("blog"))]
+MoodsDep = Annotated[MoodLog, Depends(_part("moods"))]
