@@ -102,6 +102,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from app.services.backup.export import import_file
 
+    if args.format == "daylio":
+        return _import_daylio(settings, Path(args.file))
+
     async def work(runtime: Runtime) -> dict[str, Any]:
         return await import_file(
             runtime.events,
@@ -111,6 +114,31 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         )
 
     print_json(offline(settings, work))
+    return 0
+
+
+def _import_daylio(settings: Settings, path: Path) -> int:
+    """The whole file is checked before the data dir is even opened: a bad row is exit 2
+    with each bad line named, and nothing stored."""
+    from zoneinfo import ZoneInfo
+
+    from app.errors import ImportRowsError
+    from app.services.ingest.daylio import parse_daylio
+
+    try:
+        changes = parse_daylio(path.read_bytes(), tz=ZoneInfo(settings.tz), now=time.time())
+    except OSError as exc:
+        print(f"hearth: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ImportRowsError as exc:
+        print(f"hearth: {path.name}: {exc}", file=sys.stderr)
+        return 2
+
+    async def work(runtime: Runtime) -> dict[str, int]:
+        recorded = await runtime.moods.record(changes, replace=False)
+        return {"imported": recorded.created, "duplicates": recorded.duplicates}
+
+    print_json({**offline(settings, work), "rows": len(changes)})
     return 0
 
 
@@ -155,7 +183,14 @@ def add_commands(sub: Any, commands: dict[str, Handler]) -> None:
     sub.add_parser("backup", help="write and verify a backup archive now")
     sub.add_parser("restore", help="restore an archive into the data dir").add_argument("archive")
     sub.add_parser("export", help="write every event and the state as NDJSON").add_argument("file")
-    sub.add_parser("import", help="import an NDJSON export (idempotent)").add_argument("file")
+    imports = sub.add_parser("import", help="import an NDJSON export or another app's file")
+    imports.add_argument("file")
+    imports.add_argument(
+        "--format",
+        choices=["ndjson", "daylio"],
+        default="ndjson",
+        help="ndjson: a Hearth export (default); daylio: Daylio's CSV export",
+    )
     sub.add_parser("reindex", help="re-embed every event with the current model")
     sub.add_parser("scrape", help="run the blog scrape now")
     cleanup = sub.add_parser("cleanup", help="apply the retention rules now")

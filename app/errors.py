@@ -57,3 +57,8 @@ class InvalidInputError(HearthError):
 
 class ConfigError(HearthError):
     """The settings cannot work (e.g. an exposed host with no token)."""
+
+
+class ImportRowsError(InvalidInputError):
+    """A file to import has bad rows, each named by its line; nothing from it was stored
+    (422 over HTTP, exit code 2 from the CLI)."""

@@ -18,6 +18,7 @@ from app.api.routes import (
     fallback,
     health,
     health_export,
+    imports,
     jobs,
     metrics,
     phone,
@@ -45,7 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(api)
     api.include_router(health.router)
     protected = [Depends(require_token)]
-    for app_route in (health_export,):  # apps' own bodies, before the fallback
+    for app_route in (health_export, imports):  # apps' own bodies, before the fallback
         api.include_router(app_route.router, dependencies=protected)
     for module in (status, phone, events, blog, backups, jobs, metrics, fallback):
         api.include_router(module.router, dependencies=protected)

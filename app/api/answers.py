@@ -160,3 +160,9 @@ class HealthExportOut(Answer):
     skipped: int
     problems: list[str]
     ignored: dict[str, int]
+
+
+class DaylioImported(Answer):
+    imported: int
+    duplicates: int
+    rows: int

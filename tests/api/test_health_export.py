@@ -200,13 +200,18 @@ def test_a_body_of_another_shape_is_422_and_unreadable_entries_are_skipped(
 def test_kill_9_right_after_200_keeps_the_moods(hae: ServerProcess) -> None:
     """Last in this module: it restarts the shared server."""
     now = float(int(time.time()))
+    day = datetime.fromtimestamp(now - 7200, ZoneInfo("Europe/Berlin")).date()
+    header = "full_date,date,weekday,time,mood,activities,note_title,note"
+    csv = f"{header}\n{day},x,x,00:01,rad,work,,kill\n"
     with hae.client() as c:
         som = state_of_mind("crash-1", now - 30, ["Hopeful"])
         assert post(c, {"data": {"stateOfMind": [som]}}).status_code == 200
+        r = c.post("/v1/import/daylio", content=csv.encode(), headers={"Content-Type": "text/csv"})
+        assert r.status_code == 200 and r.json()["imported"] == 1
     hae.kill9()
     hae.start()
     with hae.client() as c:
         assert c.get("/v1/mood").json()["mood"] == "hopeful"
         assert c.get("/v1/events/mood-hae-crash-1").status_code == 200
         moods = [m["mood"] for m in history(c, since=now - 3 * 86400)]
-        assert "hopeful" in moods
+        assert "hopeful" in moods and "rad" in moods

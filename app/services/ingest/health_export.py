@@ -37,6 +37,7 @@ _DATE = re.compile(
     r"\s*(?:([ap])\.?\s*m\.?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$",
     re.IGNORECASE,
 )
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 # HealthKit's seven valence classes, each 2/7 of the -1..1 scale wide.
 _VALENCE_NAMES = (
     "very unpleasant,unpleasant,slightly unpleasant,neutral,"
@@ -63,6 +64,8 @@ def parse_health_export(body: bytes, *, tz: ZoneInfo, now: float) -> HealthExpor
         raw = json.loads(body)
     except (ValueError, RecursionError):
         raise InvalidInputError("request body is not valid JSON") from None
+    if _LONE_SURROGATE.search(body):
+        raw = _scrub(raw)  # "\ud800" alone is valid JSON but no UTF-8 can hold it
     data = raw.get("data") if isinstance(raw, dict) else None
     if not isinstance(data, dict):
         raise InvalidInputError(
@@ -109,7 +112,7 @@ def _state_of_mind(out: HealthExport, where: str, entry: Any, tz: ZoneInfo, now:
         return out.skip(where, "not an object")
     start = parse_time(entry.get("start"), tz)
     if start is None:
-        return out.skip(where, f"start {entry.get('start')!r} is not a date")
+        return out.skip(where, f"start {_quote(entry.get('start'))} is not a date")
     if start.timestamp() > now + MAX_CLOCK_SKEW_S:
         return out.skip(where, "start is in the future")
     labels = [str(x).strip().lower() for x in entry.get("labels") or [] if isinstance(x, str)]
@@ -175,7 +178,7 @@ def _sample(name: str, units: str, sample: Any, tz: ZoneInfo, now: float) -> New
         return "not an object"
     when = parse_time(sample.get("date"), tz)
     if when is None:
-        return f"date {sample.get('date')!r} is not a date"
+        return f"date {_quote(sample.get('date'))} is not a date"
     if when.timestamp() > now + MAX_CLOCK_SKEW_S:
         return "date is in the future"
     values: dict[str, Scalar] = {}
@@ -202,6 +205,21 @@ def _sample(name: str, units: str, sample: Any, tz: ZoneInfo, now: float) -> New
     stamp = when.timestamp()
     event_id = f"health:{name}:{stamp:.0f}"
     return NewEvent(type="health", text=text, timestamp=stamp, metadata=metadata, id=event_id)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
+
+
+def _quote(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _number(value: object) -> bool:
