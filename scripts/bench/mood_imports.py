@@ -1,0 +1,158 @@
+"""Moods from apps arrive in batches: one durable write per batch, not one per mood.
+
+Against a real `hearth serve`, in the same run:
+- baseline: sequential PUT /v1/mood, each acknowledged after its own fsyncs (moods/s);
+- a Daylio import of N rows (moods/s acknowledged; goal: >= 20x the PUT rate);
+- a Health Auto Export sync of the same N moods, then its resend (all duplicates);
+- worst /health latency while the import's events are embedded in the background;
+- how long until the outbox is drained (every imported mood searchable).
+
+Run: .venv/bin/python scripts/bench/mood_imports.py [--rows 2000] [--puts 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+TOKEN = "bench-token-0123456789abcdef"
+HEADER = "full_date,date,weekday,time,mood,activities,note_title,note\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+    env |= {
+        "HEARTH_DATA_DIR": str(data),
+        "HEARTH_PORT": str(port),
+        "HEARTH_API_TOKEN": TOKEN,
+        "HEARTH_LOG_LEVEL": "WARNING",
+        "HEARTH_ACCESS_LOG": "false",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("server not healthy in time")
+
+
+def daylio_csv(rows: int) -> bytes:
+    first = datetime(2020, 1, 1)
+    lines = [
+        f"{(first + timedelta(hours=6 * i)).strftime('%Y-%m-%d,x,x,%H:%M')},good,"
+        f'"work | walk","Day {i}","A short note about day {i} and how it went"'
+        for i in range(rows)
+    ]
+    return (HEADER + "\n".join(lines) + "\n").encode()
+
+
+def hae_body(rows: int) -> bytes:
+    first = datetime(2021, 1, 1, tzinfo=UTC)
+    entries = [
+        {
+            "id": f"bench-{i}",
+            "start": (first + timedelta(hours=5 * i)).strftime("%Y-%m-%d %H:%M:%S +0000"),
+            "labels": ["Calm"],
+            "associations": ["Work"],
+            "valence": 0.4,
+        }
+        for i in range(rows)
+    ]
+    return json.dumps({"data": {"stateOfMind": entries}}).encode()
+
+
+def probe(url: str, stop: threading.Event, worst: list[float]) -> None:
+    with httpx.Client(timeout=30) as c:
+        while not stop.is_set():
+            t = time.perf_counter()
+            c.get(url + "/health")
+            worst[0] = max(worst[0], time.perf_counter() - t)
+            time.sleep(0.02)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--puts", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, url = start(Path(tmp) / "data")
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        try:
+            with httpx.Client(base_url=url, headers=headers, timeout=600) as c:
+                t = time.perf_counter()
+                for i in range(args.puts):
+                    c.put("/v1/mood", json={"mood": "calm", "updated_at": 1e9 + i})
+                put_rate = args.puts / (time.perf_counter() - t)
+                while (Path(tmp) / "data/state/outbox.jsonl").stat().st_size:
+                    time.sleep(0.2)
+
+                stop, worst = threading.Event(), [0.0]
+                prober = threading.Thread(target=probe, args=(url, stop, worst))
+                prober.start()
+                body = daylio_csv(args.rows)
+                t = time.perf_counter()
+                r = c.post("/v1/import/daylio", content=body, headers={"Content-Type": "text/csv"})
+                import_s = time.perf_counter() - t
+                assert r.status_code == 200 and r.json()["imported"] == args.rows, r.text
+                while (Path(tmp) / "data/state/outbox.jsonl").stat().st_size:
+                    time.sleep(0.2)
+                drained_s = time.perf_counter() - t
+                stop.set()
+                prober.join()
+
+                hae = hae_body(args.rows)
+                t = time.perf_counter()
+                first = c.post("/v1/ingest/health-auto-export", content=hae).json()
+                hae_s = time.perf_counter() - t
+                while (Path(tmp) / "data/state/outbox.jsonl").stat().st_size:
+                    time.sleep(0.2)
+                t = time.perf_counter()
+                again = c.post("/v1/ingest/health-auto-export", content=hae).json()
+                resend_s = time.perf_counter() - t
+                assert first["moods"]["created"] == args.rows, first
+                assert again["moods"]["duplicates"] == args.rows, again
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    import_rate = args.rows / import_s
+    print(f"PUT /v1/mood, sequential:        {put_rate:8.0f} moods/s (baseline)")
+    print(
+        f"Daylio import of {args.rows} rows:     {import_rate:8.0f} moods/s acknowledged "
+        f"({import_s:.2f} s) = {import_rate / put_rate:.0f}x baseline (goal >= 20x)"
+    )
+    print(f"  all embedded (outbox drained) after {drained_s:.1f} s")
+    print(f"  worst /health latency meanwhile: {worst[0] * 1000:.0f} ms")
+    print(
+        f"Health Auto Export, {args.rows} moods: {args.rows / hae_s:8.0f} moods/s ({hae_s:.2f} s)"
+    )
+    print(f"  resend of the same {args.rows} (all duplicates): {resend_s:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
