@@ -1,10 +1,13 @@
-"""A small real blog (feed, article with theme clutter, robots.txt) on a local port."""
+"""A small real blog (feed, article with theme clutter, robots.txt) on a local port, and a
+recording server on a second loopback address that the scraper must never reach."""
 
 from __future__ import annotations
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ARTICLE = """<html><head><title>Walking in the rain | My blog</title>
 <script>var tracker = "SECRET-TRACKER";</script></head><body>
@@ -46,3 +49,34 @@ class BlogHandler(BaseHTTPRequestHandler):
 
     def log_message(self, *_args: object) -> None:
         pass
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """A server that must not be contacted: it records every request it gets, and answers."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        self.server.seen.append(self.path)  # type: ignore[attr-defined]
+        body = b"<html><body><p>internal admin page</p></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@contextmanager
+def recording_server(host: str = "127.0.0.2") -> Iterator[tuple[str, list[str]]]:
+    """A loopback alias standing in for a private address: (base URL, paths requested)."""
+    server = ThreadingHTTPServer((host, 0), Recorder)
+    server.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}", server.seen  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

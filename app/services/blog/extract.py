@@ -78,6 +78,22 @@ def fallback_text(html: str) -> str:
     return clean_text(root.get_text("\n"))
 
 
+def section_text(html: str, fragment: str) -> str:
+    """The text of the element a `#fragment` names (an empty anchor: its parent's text)."""
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ParserError, ValueError):
+        return ""
+    found = tree.xpath("//*[@id=$name] | //a[@name=$name]", name=fragment)
+    if not found:
+        return ""
+    node = found[0]
+    text = clean_text(node.text_content())
+    if len(text) < 40 and node.getparent() is not None:
+        text = clean_text(node.getparent().text_content())
+    return text
+
+
 def _meta(tree: lxml.html.HtmlElement) -> dict[str, str]:
     found: dict[str, str] = {}
     for node in tree.iter("meta"):

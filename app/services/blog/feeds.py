@@ -11,7 +11,6 @@ import calendar
 import io
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -21,48 +20,41 @@ import feedparser
 from bs4 import BeautifulSoup
 
 from app.errors import ExtractError
-from app.services.blog.extract import clean_text, fallback_text
+from app.services.blog.entries import FeedEntry, ParsedFeed, dedupe, plain_title
+from app.services.blog.jsonfeed import parse_json_feed
 from app.storage.document import DurableDocument
 from app.storage.gate import WriteGate
 from app.values import iso_utc
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",  # JSON Feed 1.0 pages advertise it so
+)
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-FULL_TEXT_CHARS = 500
+JSON_TYPES = ("application/feed+json", "application/json")
 
 
-@dataclass(frozen=True)
-class FeedEntry:
-    guid: str
-    link: str | None
-    title: str | None
-    published_at: float | None
-    updated_at: float | None
-    content_html: str
-
-    @property
-    def content_text(self) -> str:
-        return fallback_text(self.content_html) if self.content_html.strip() else ""
-
-    @property
-    def has_full_text(self) -> bool:
-        """Whether the feed carries the post itself, not just a teaser."""
-        return len(self.content_text) >= FULL_TEXT_CHARS
-
-
-@dataclass(frozen=True)
-class ParsedFeed:
-    title: str | None
-    entries: list[FeedEntry]
+def feed_kind(content: bytes, content_type: str) -> str:
+    """ "xml", "json" or "html" by the bytes first: feeds are often served as text/html or
+    text/plain, and a page is sometimes labelled as XML."""
+    head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"{", b"[")):
+        return "json"
+    if head.startswith((b"<rss", b"<feed", b"<rdf:rdf", b"<rdf")):
+        return "xml"
+    if b"<html" in head[:1024] or head.startswith(b"<!doctype html"):
+        return "html"
+    if head.startswith(b"<?xml") or head.startswith(b"<!--"):
+        return "xml"
+    if content_type in JSON_TYPES:
+        return "json"
+    return "html" if content_type in HTML_TYPES else "xml"
 
 
 def looks_like_html(content: bytes, content_type: str) -> bool:
-    if content_type in HTML_TYPES:
-        return True
-    if "xml" in content_type or "json" in content_type:
-        return False
-    head = content[:1024].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+    return feed_kind(content, content_type) == "html"
 
 
 def discover_feed(html: str, base_url: str) -> str | None:
@@ -91,11 +83,10 @@ def _entry(raw: Any, base_url: str) -> FeedEntry | None:
     summary = raw.get("summary") or ""
     if len(summary) > len(html):
         html = summary
-    title = raw.get("title")
     return FeedEntry(
         guid=str(guid),
         link=link,
-        title=clean_text(title) if title else None,
+        title=plain_title(raw.get("title")),
         # dict.get: feedparser's own .get maps updated to published with a DeprecationWarning
         published_at=_timestamp(dict.get(raw, "published_parsed")),
         updated_at=_timestamp(dict.get(raw, "updated_parsed")),
@@ -103,26 +94,27 @@ def _entry(raw: Any, base_url: str) -> FeedEntry | None:
     )
 
 
+def _xml_type(content_type: str | None) -> str:
+    """The header feedparser gets: XML whatever the server said, keeping its charset."""
+    _kind, _, params = (content_type or "").partition(";")
+    return "application/xml" + (f";{params}" if params.strip() else "")
+
+
 def parse_feed_bytes(content: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Blocking parse; a feed with parse errors but entries is still used (bozo tolerance)."""
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    """Blocking parse of RSS, Atom or JSON Feed; a feed with parse errors but entries is used."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if feed_kind(content, kind) == "json":
+        return parse_json_feed(content, url)
+    headers = {"content-location": url, "content-type": _xml_type(content_type)}
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
-    entries: list[FeedEntry] = []
-    seen: set[str] = set()
-    for raw in parsed.entries:
-        entry = _entry(raw, url)
-        if entry is not None and entry.guid not in seen:
-            seen.add(entry.guid)
-            entries.append(entry)
+    found = [_entry(raw, url) for raw in parsed.entries]
+    entries, repeats = dedupe([e for e in found if e is not None])
     if not entries and parsed.get("bozo"):
         reason = parsed.get("bozo_exception") or "not a feed"
         raise ExtractError(f"malformed feed at {url}: {reason}")
     if not entries and not parsed.get("version"):
         raise ExtractError(f"no feed found at {url}")
-    title = parsed.feed.get("title")
-    return ParsedFeed(title=str(title) if title else None, entries=entries)
+    return ParsedFeed(plain_title(parsed.feed.get("title")), entries, repeats, ["xml"])
 
 
 async def parse_feed(content: bytes, url: str, content_type: str | None = None) -> ParsedFeed:

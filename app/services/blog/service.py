@@ -21,15 +21,24 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import anyio
+import anyio.to_thread
 import httpx
 
 from app.config import Settings
 from app.errors import ExtractError, FetchError, ScrapeError
 from app.services.blog import feeds as fd
-from app.services.blog.extract import Article, canonical_url, extract
-from app.services.blog.fetch import Fetcher, RetryLaterError, RobotsDisallowedError
+from app.services.blog.entries import FeedEntry
+from app.services.blog.extract import Article, canonical_url, extract, section_text
+from app.services.blog.fetch import (
+    Fetcher,
+    FetchResult,
+    RetryLaterError,
+    RobotsDisallowedError,
+    UnsafeAddressError,
+)
 from app.services.blog.summarizer import Summarizer
 from app.storage.document import DurableDocument
 from app.storage.events import NewEvent
@@ -57,6 +66,20 @@ def _when(item: Json) -> float:
     return float(item.get("published_at") or item.get("scraped_at") or 0)
 
 
+def order_posts(items: list[Json]) -> list[Json]:
+    """Newest first. A post with no time sorts by when it was first scraped, but never
+    above the newest dated post: "no date" must not read as "just published"."""
+    ceiling = max((float(i["published_at"]) for i in items if i.get("published_at")), default=None)
+
+    def key(item: Json) -> tuple[float, int]:
+        if item.get("published_at"):
+            return float(item["published_at"]), 1
+        seen = float(item.get("first_seen_at") or item.get("scraped_at") or 0)
+        return (min(seen, ceiling) if ceiling is not None else seen), 0
+
+    return sorted(items, key=key, reverse=True)
+
+
 @dataclass
 class _Run:
     """What one run found; nothing here touches the disk until the end of the run."""
@@ -68,6 +91,7 @@ class _Run:
     items: dict[str, Json] = field(default_factory=dict)  # guid -> new or changed item
     touched: dict[str, Json] = field(default_factory=dict)  # guid -> fields to refresh only
     events: list[NewEvent] = field(default_factory=list)
+    pages: dict[str, FetchResult] = field(default_factory=dict)  # shared pages (#fragment posts)
     fetched_any: bool = False
 
     def __post_init__(self) -> None:
@@ -76,8 +100,10 @@ class _Run:
         self.by_hash = {i["content_hash"]: i for i in self.cached if i.get("content_hash")}
         self.aliases = {a for i in self.cached for a in i.get("aliases", [])}
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, exc: BaseException | None = None) -> None:
         self.stats["errors"] += 1
+        if isinstance(exc, UnsafeAddressError):
+            self.stats["refused"] += 1
         if len(self.errors) < MAX_ERROR_MESSAGES:
             self.errors.append(message)
 
@@ -102,11 +128,14 @@ class BlogService:
         self._events = events
         self._on_change = on_change
         self._clock = clock
-        self._fetcher = fetcher or Fetcher(client, clock=clock)
+        self._fetcher = fetcher or Fetcher(clock=clock)
         self._summarizer = summarizer or Summarizer(
             client=client, ollama_url=settings.ollama_url, ollama_model=settings.ollama_model
         )
         self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        await self._fetcher.aclose()
 
     def posts(self, limit: int) -> list[Json]:
         keys = ("url", "title", "summary", "published_at", "scraped_at")
@@ -147,7 +176,7 @@ class BlogService:
                 failed += 1
                 if not isinstance(exc, ScrapeError):
                     log.exception("feed %s: unexpected error", url)
-                run.error(f"{url}: {exc}")
+                run.error(f"{url}: {exc}", exc)
                 fd.record_failure(state, str(exc), run.now)
                 state.pop("feed_url", None)  # rediscover next time: the page may have moved
             else:
@@ -165,7 +194,7 @@ class BlogService:
     async def _scrape_feed(self, url: str, state: Json, run: _Run) -> None:
         feed_url = state.get("feed_url") or url
         result = await self._fetcher.fetch(
-            feed_url, etag=state.get("etag"), last_modified=state.get("last_modified")
+            feed_url, origin=url, etag=state.get("etag"), last_modified=state.get("last_modified")
         )
         if result.not_modified:
             run.stats["feeds_not_modified"] += 1
@@ -175,15 +204,17 @@ class BlogService:
             if found is None:
                 raise ExtractError(f"no feed found at {url}")
             feed_url = found
-            result = await self._fetcher.fetch(feed_url)
+            result = await self._fetcher.fetch(feed_url, origin=url)
         parsed = await fd.parse_feed(result.content, result.url, result.headers.get("content-type"))
+        if parsed.duplicate_guids:
+            run.stats["duplicate_guids"] += parsed.duplicate_guids
         state.update(feed_url=feed_url, etag=result.etag, last_modified=result.last_modified)
         state["title"] = parsed.title
-        entries = sorted(parsed.entries, key=lambda e: -(e.published_at or e.updated_at or 0))
+        entries = sorted(parsed.entries, key=lambda e: -(e.time or 0))
         missed = 0
         for entry in entries[: self._settings.blog_cache_max]:
             try:
-                await self._scrape_entry(entry, feed_url, run)
+                await self._scrape_entry(entry, feed_url, run, url)
             except RetryLaterError as exc:
                 missed += 1
                 run.stats["deferred"] += 1
@@ -192,12 +223,12 @@ class BlogService:
                 missed += 1
                 if not isinstance(exc, ScrapeError):
                     log.exception("entry %s: unexpected error", entry.link or entry.guid)
-                run.error(f"{entry.link or entry.guid}: {exc}")
+                run.error(f"{entry.link or entry.guid}: {exc}", exc)
         if missed:
             # A 304 next time would hide the entries we could not get: ask for the feed again.
             state.update(etag=None, last_modified=None)
 
-    async def _scrape_entry(self, entry: fd.FeedEntry, feed_url: str, run: _Run) -> None:
+    async def _scrape_entry(self, entry: FeedEntry, feed_url: str, run: _Run, origin: str) -> None:
         marker = entry.updated_at or entry.published_at
         existing = run.by_guid.get(entry.guid)
         if entry.guid in run.items or entry.guid in run.aliases:
@@ -209,7 +240,7 @@ class BlogService:
         if existing is None and self._too_old(entry, run):
             run.stats["unchanged"] += 1
             return
-        page, page_url = await self._article(entry, existing, run)
+        page, page_url = await self._article(entry, existing, run, origin)
         if page is None:
             if existing is not None and page_url is not None:  # 304: the page did not change
                 run.touched.setdefault(entry.guid, {})["entry_updated"] = marker
@@ -220,6 +251,9 @@ class BlogService:
             run.error(f"{entry.link or entry.guid}: no article text")
             return
         url = canonical_url(article.canonical_url or page_url or entry.link or entry.guid)
+        fragment = urlsplit(entry.link or "").fragment
+        if fragment:  # one page, many posts (a micro-blog): each anchor is its own post
+            url = f"{canonical_url(entry.link or url)}#{fragment}"
         digest = content_hash(article.text)
         existing = existing or run.by_url.get(url) or run.by_hash.get(digest)
         title = entry.title or article.title or url
@@ -240,7 +274,7 @@ class BlogService:
             run.stats["unchanged"] += 1
             return
         summary = await self._summarizer.summarize(title, article.text)
-        published = entry.published_at or article.published_at
+        published = entry.time or article.published_at
         item: Json = {
             "guid": entry.guid,
             "feed_url": feed_url,
@@ -251,6 +285,9 @@ class BlogService:
             "body": article.text,
             "published_at": published,
             "scraped_at": run.now,
+            "first_seen_at": (existing or {}).get("first_seen_at")
+            or (existing or {}).get("scraped_at")
+            or run.now,
             "entry_updated": marker,
             "content_hash": digest,
             "etag": page.etag,
@@ -270,29 +307,32 @@ class BlogService:
             )
         )
 
-    def _too_old(self, entry: fd.FeedEntry, run: _Run) -> bool:
+    def _too_old(self, entry: FeedEntry, run: _Run) -> bool:
         """A full cache would drop this post again at once: don't fetch it at all."""
         if len(run.cached) < self._settings.blog_cache_max:
             return False
-        when = entry.published_at or entry.updated_at
+        when = entry.time
         return when is not None and when < _when(run.cached[-1])
 
     async def _article(
-        self, entry: fd.FeedEntry, existing: Json | None, run: _Run
+        self, entry: FeedEntry, existing: Json | None, run: _Run, origin: str
     ) -> tuple[_Page | None, str | None]:
         """The post's text from its page, or from the feed when the page cannot be had."""
         if not entry.link:
             return _feed_article(entry), entry.guid
-        if run.fetched_any:
-            delay = max(self._settings.scrape_delay_s, await self._fetcher.crawl_delay(entry.link))
-            await anyio.sleep(delay)
+        fragment = urlsplit(entry.link).fragment
+        if fragment:
+            return await self._fragment_article(entry, fragment, run, origin)
         try:
-            run.fetched_any = True
-            result = await self._fetcher.fetch(
+            result = await self._polite_fetch(
                 entry.link,
+                run,
+                origin,
                 etag=(existing or {}).get("etag"),
                 last_modified=(existing or {}).get("last_modified"),
             )
+        except UnsafeAddressError:
+            raise
         except RobotsDisallowedError:
             run.stats["skipped_robots"] += 1
             return (_feed_article(entry), entry.link) if entry.has_full_text else (None, None)
@@ -313,6 +353,32 @@ class BlogService:
                 raise
             return _feed_article(entry), result.url
         return _Page(article, result.etag, result.last_modified), result.url
+
+    async def _polite_fetch(
+        self, url: str, run: _Run, origin: str, **conditional: str | None
+    ) -> FetchResult:
+        if run.fetched_any:
+            delay = await self._fetcher.crawl_delay(url, origin=origin)
+            await anyio.sleep(max(self._settings.scrape_delay_s, delay))
+        run.fetched_any = True
+        return await self._fetcher.fetch(url, origin=origin, **conditional)
+
+    async def _fragment_article(
+        self, entry: FeedEntry, fragment: str, run: _Run, origin: str
+    ) -> tuple[_Page | None, str | None]:
+        """A `#fragment` post: the feed's own text, else that part of the shared page."""
+        assert entry.link is not None
+        if entry.content_text:
+            return _feed_article(entry), entry.link
+        page_url = entry.link.split("#", 1)[0]
+        result = run.pages.get(page_url)
+        if result is None:
+            result = run.pages[page_url] = await self._polite_fetch(page_url, run, origin)
+        run.stats["fetched"] += 1
+        text = await anyio.to_thread.run_sync(section_text, await result.decoded(), fragment)
+        if not text:
+            raise ExtractError(f"no element #{fragment} with text at {page_url}")
+        return _Page(Article(text=text, title=entry.title)), entry.link
 
     async def _commit(self, run: _Run, states: dict[str, Json]) -> None:
         if run.events:
@@ -337,7 +403,7 @@ class BlogService:
                 continue
             patch = run.touched.get(item.get("guid", ""))
             kept.append({**item, **patch} if patch else item)
-        merged = sorted(fresh + kept, key=_when, reverse=True)
+        merged = order_posts(fresh + kept)
         return merged[: self._settings.blog_cache_max]
 
 
@@ -348,5 +414,5 @@ class _Page:
     last_modified: str | None = None
 
 
-def _feed_article(entry: fd.FeedEntry) -> _Page:
+def _feed_article(entry: FeedEntry) -> _Page:
     return _Page(Article(text=entry.content_text, title=entry.title))

@@ -28,6 +28,18 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-ÞА-Я])")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+# CJK sentences end in full-width marks with no space after them.
+_CJK_SENTENCE = re.compile(r"[^。！？]+(?:[。！？]+[」』”’）)]*|$)")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# Lines that are a theme's chrome, not prose: menus, breadcrumbs, share and paging links.
+_NAV_WORDS = re.compile(
+    r"^(skip to (main )?content|main menu|menu|navigation|home|search|share( this)?|"
+    r"tweet|previous( post)?|next( post)?|older posts?|newer posts?|read more|"
+    r"continue reading|posted in|filed under|tags?|categories|category|subscribe|"
+    r"follow us|back to top|log ?in|sign ?in|sign up|comments?)\b",
+    re.I,
+)
+_NAV_SEPARATORS = re.compile(r"\s[|·•»›>/]\s|\s[|·•»›]|[|·•»›]\s")
 _STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been "
     "being it its this that these those we our you your i my he she they them their his "
@@ -47,6 +59,9 @@ def split_sentences(text: str) -> list[str]:
         flat = " ".join(paragraph.split())
         if not flat:
             continue
+        if _CJK.search(flat):
+            sentences += [m.strip() for m in _CJK_SENTENCE.findall(flat) if m.strip()]
+            continue
         start = 0
         for match in _BOUNDARY.finditer(flat):
             before = flat[start : match.start()].rstrip("\"'”’)]")
@@ -57,6 +72,25 @@ def split_sentences(text: str) -> list[str]:
             start = match.end()
         sentences.append(flat[start:].strip())
     return [s for s in sentences if s]
+
+
+def is_navigation(line: str) -> bool:
+    """A menu, breadcrumb or share/paging line: short, unpunctuated, or chrome words."""
+    flat = " ".join(line.split())
+    if not flat:
+        return True
+    prose = flat.endswith((".", "!", "?", "…", "。", "！", "？", '"', "”", ")"))
+    if _NAV_WORDS.match(flat) and (not prose or len(flat.split()) <= 6):
+        return True
+    if len(_NAV_SEPARATORS.findall(flat)) >= 2 and not prose:
+        return True
+    return not prose and not _CJK.search(flat) and len(flat.split()) < 8
+
+
+def prose_only(text: str) -> str:
+    """`text` without navigation lines; the text itself if nothing would be left."""
+    kept = [line for line in text.splitlines() if not is_navigation(line)]
+    return "\n".join(kept) if kept else text
 
 
 def _terms(sentence: str) -> list[str]:
@@ -93,7 +127,9 @@ def _clip(sentence: str, max_chars: int) -> str:
 
 def extractive_summary(text: str, max_sentences: int = 3, max_chars: int = 600) -> str:
     """1..max_sentences sentences of `text` in their original order, at most max_chars."""
-    sentences = [s for s in split_sentences(text) if len(_WORD.findall(s)) >= 4]
+    sentences = [
+        s for s in split_sentences(prose_only(text)) if len(_WORD.findall(s)) >= 4 or _CJK.search(s)
+    ]
     if not sentences:
         sentences = split_sentences(text)
     if not sentences:

@@ -18,7 +18,8 @@ import pytest
 from app.config import Settings
 from app.errors import ScrapeError
 from app.services.blog.feeds import feeds_document
-from app.services.blog.fetch import make_http_client
+from app.services.blog.fetch import Fetcher, make_http_client
+from app.services.blog.guard import IsPublic, is_public
 from app.services.blog.service import BlogService
 from app.storage.document import DurableDocument
 from tests.utils.site import (
@@ -87,8 +88,10 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def make_blog(tmp_path: Path, http: httpx.AsyncClient) -> Any:
-    def build(urls: list[str], **overrides: Any) -> Blog:
+async def make_blog(tmp_path: Path, http: httpx.AsyncClient) -> AsyncIterator[Any]:
+    made: list[BlogService] = []
+
+    def build(urls: list[str], *, public: IsPublic = is_public, **overrides: Any) -> Blog:
         values: dict[str, Any] = {"data_dir": tmp_path, "blog_urls": urls, "scrape_delay_s": 0}
         values.update(overrides)
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -111,10 +114,14 @@ def make_blog(tmp_path: Path, http: httpx.AsyncClient) -> Any:
             events=sink,
             on_change=on_change,
             clock=lambda: now[0],
+            fetcher=Fetcher(clock=lambda: now[0], is_public=public),
         )
+        made.append(service)
         return Blog(service, cache, feeds, sink, changes, now, state)
 
-    return build
+    yield build
+    for service in made:
+        await service.aclose()
 
 
 def two_posts() -> list[Post]:

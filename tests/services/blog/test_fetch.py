@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from email.utils import formatdate
+from typing import Any
 
 import httpx
 import pytest
@@ -15,22 +17,34 @@ from app.services.blog.fetch import (
     Fetcher,
     RetryLaterError,
     RobotsDisallowedError,
-    make_http_client,
     parse_retry_after,
 )
+from app.services.blog.guard import GuardedTransport, IPAddress, UnsafeAddressError, is_public
+from app.services.blog.guard import kind as guard_kind
 from tests.utils.site import Reply, Site, _Handler
+from tests.utils.blog_server import recording_server
 
 pytestmark = pytest.mark.anyio
 
 
+MakeFetcher = Callable[..., Fetcher]
+
+
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_http_client() as http:
-        yield http
+async def make_fetcher() -> AsyncIterator[MakeFetcher]:
+    made: list[Fetcher] = []
+
+    def build(**options: Any) -> Fetcher:
+        made.append(Fetcher(**options))
+        return made[-1]
+
+    yield build
+    for fetcher in made:
+        await fetcher.aclose()
 
 
 async def test_robots_wildcard_rules_are_honoured_and_cached(
-    site: Site, client: httpx.AsyncClient
+    site: Site, make_fetcher: MakeFetcher
 ) -> None:
     site.add(
         "/robots.txt",
@@ -39,7 +53,7 @@ async def test_robots_wildcard_rules_are_honoured_and_cached(
     )
     site.add("/private/notes.txt", "fine")
     site.add("/private/secret.html", "secret")
-    fetcher = Fetcher(client)
+    fetcher = make_fetcher()
     assert (await fetcher.fetch(site.url("/private/notes.txt"))).content == b"fine"
     with pytest.raises(RobotsDisallowedError):
         await fetcher.fetch(site.url("/private/secret.html"))
@@ -49,14 +63,14 @@ async def test_robots_wildcard_rules_are_honoured_and_cached(
 
 
 async def test_robots_404_allows_all_but_5xx_disallows_for_the_run(
-    site: Site, client: httpx.AsyncClient
+    site: Site, make_fetcher: MakeFetcher
 ) -> None:
     site.add("/page", "hello")
-    fetcher = Fetcher(client)
+    fetcher = make_fetcher()
     assert (await fetcher.fetch(site.url("/page"))).content == b"hello"  # robots.txt is 404
 
     site.routes["/robots.txt"] = Reply(b"oops", status=503)
-    fetcher = Fetcher(client)
+    fetcher = make_fetcher()
     with pytest.raises(RobotsDisallowedError):
         await fetcher.fetch(site.url("/page"))
     with pytest.raises(RobotsDisallowedError):
@@ -67,9 +81,9 @@ async def test_robots_404_allows_all_but_5xx_disallows_for_the_run(
     assert (await fetcher.fetch(site.url("/page"))).content == b"hello"
 
 
-async def test_conditional_get_gets_304(site: Site, client: httpx.AsyncClient) -> None:
+async def test_conditional_get_gets_304(site: Site, make_fetcher: MakeFetcher) -> None:
     site.add("/feed", "<rss/>", etag='"v1"', headers={"Last-Modified": formatdate(usegmt=True)})
-    fetcher = Fetcher(client)
+    fetcher = make_fetcher()
     first = await fetcher.fetch(site.url("/feed"))
     assert first.status == 200 and first.etag == '"v1"' and first.last_modified
     second = await fetcher.fetch(
@@ -81,12 +95,12 @@ async def test_conditional_get_gets_304(site: Site, client: httpx.AsyncClient) -
 
 
 async def test_429_retry_after_defers_the_host_without_retrying(
-    site: Site, client: httpx.AsyncClient
+    site: Site, make_fetcher: MakeFetcher
 ) -> None:
     site.add("/a", "slow down", status=429, headers={"Retry-After": "120"})
     site.add("/b", "other page")
     now = [1_000_000.0]
-    fetcher = Fetcher(client, clock=lambda: now[0])
+    fetcher = make_fetcher(clock=lambda: now[0])
     with pytest.raises(RetryLaterError) as caught:
         await fetcher.fetch(site.url("/a"))
     assert caught.value.until == 1_000_120.0
@@ -106,7 +120,7 @@ def test_retry_after_accepts_http_dates_and_caps_huge_values() -> None:
 
 
 async def test_body_over_the_cap_is_refused_while_streaming(
-    site: Site, client: httpx.AsyncClient
+    site: Site, make_fetcher: MakeFetcher
 ) -> None:
     sent = {"bytes": 0}
 
@@ -126,7 +140,7 @@ async def test_body_over_the_cap_is_refused_while_streaming(
 
     site.routes["/huge"] = endless
     site.add("/declared", b"y" * 300_000)
-    fetcher = Fetcher(client, max_bytes=256 * 1024)
+    fetcher = make_fetcher(max_bytes=256 * 1024)
     with pytest.raises(FetchError, match="cap"):
         await fetcher.fetch(site.url("/huge"))
     with pytest.raises(FetchError, match="over the cap"):
@@ -134,17 +148,17 @@ async def test_body_over_the_cap_is_refused_while_streaming(
     assert sent["bytes"] < 12 * 1024 * 1024
 
 
-async def test_redirect_loop_is_an_error(site: Site, client: httpx.AsyncClient) -> None:
+async def test_redirect_loop_is_an_error(site: Site, make_fetcher: MakeFetcher) -> None:
     site.add("/loop-a", status=302, headers={"Location": "/loop-b"})
     site.add("/loop-b", status=302, headers={"Location": "/loop-a"})
     with pytest.raises(FetchError, match="too many redirects"):
-        await Fetcher(client).fetch(site.url("/loop-a"))
+        await make_fetcher().fetch(site.url("/loop-a"))
 
 
 async def test_a_server_that_never_answers_times_out(
-    silent_server: str, client: httpx.AsyncClient
+    silent_server: str, make_fetcher: MakeFetcher
 ) -> None:
-    fetcher = Fetcher(client, total_timeout=0.5)
+    fetcher = make_fetcher(total_timeout=0.5)
     start = time.monotonic()
     with pytest.raises(FetchError):  # robots.txt times out first: no answer = disallow
         await fetcher.fetch(silent_server + "/page")
@@ -152,7 +166,7 @@ async def test_a_server_that_never_answers_times_out(
 
 
 async def test_non_utf8_pages_decode_by_declared_charset(
-    site: Site, client: httpx.AsyncClient
+    site: Site, make_fetcher: MakeFetcher
 ) -> None:
     russian = "Привет, мир: статья о погоде"
     meta_page = f'<html><head><meta charset="windows-1251"></head><body>{russian}</body></html>'
@@ -167,14 +181,14 @@ async def test_non_utf8_pages_decode_by_declared_charset(
         ("<p>" + russian * 20 + "</p>").encode("cp1251"),
         headers={"Content-Type": "text/html"},
     )
-    fetcher = Fetcher(client)
+    fetcher = make_fetcher()
     assert russian in (await fetcher.fetch(site.url("/ru"))).text
     assert "Déjà vu à Noël" in (await fetcher.fetch(site.url("/fr"))).text
     assert "Привет" in (await fetcher.fetch(site.url("/guess"))).text
 
 
 async def test_a_trickling_body_hits_the_total_deadline(
-    site: Site, client: httpx.AsyncClient
+    site: Site, make_fetcher: MakeFetcher
 ) -> None:
     def trickle(handler: _Handler) -> None:
         handler.send_response(200)
@@ -189,8 +203,97 @@ async def test_a_trickling_body_hits_the_total_deadline(
             pass
 
     site.routes["/trickle"] = trickle
-    fetcher = Fetcher(client, total_timeout=1.0)
+    fetcher = make_fetcher(total_timeout=1.0)
     start = time.monotonic()
     with pytest.raises(FetchError, match=r"longer than 1 s"):
         await fetcher.fetch(site.url("/trickle"))
     assert time.monotonic() - start < 3
+
+
+# --- where the scraper may connect (guard.py) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("127.0.0.2", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.169.254", "cloud metadata"),
+        ("169.254.10.1", "link-local"),
+        ("100.64.0.1", "not globally routable"),
+        ("::1", "loopback"),
+        ("::ffff:192.168.1.1", "private"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("93.184.216.34", None),
+        ("2606:4700::1111", None),
+    ],
+)
+def test_address_kinds(address: str, kind: str | None) -> None:
+    assert guard_kind(ipaddress.ip_address(address)) == kind  # pure: nothing is contacted
+
+
+async def test_a_link_to_another_loopback_host_is_refused_before_any_request(
+    site: Site, make_fetcher: MakeFetcher
+) -> None:
+    with recording_server("127.0.0.2") as (other, seen):
+        fetcher = make_fetcher()
+        with pytest.raises(UnsafeAddressError, match=r"127\.0\.0\.2 \(loopback\)"):
+            await fetcher.fetch(other + "/admin", origin=site.url("/feed.xml"))
+        assert seen == []  # not even robots.txt
+
+
+async def test_every_redirect_hop_is_checked(site: Site, make_fetcher: MakeFetcher) -> None:
+    with recording_server("127.0.0.2") as (other, seen):
+        site.add("/go", status=302, headers={"Location": other + "/latest/meta-data/"})
+        site.add("/hop", status=301, headers={"Location": "/go"})
+        with pytest.raises(UnsafeAddressError, match="refused"):
+            await make_fetcher().fetch(site.url("/hop"))
+        assert seen == []
+        assert site.hits("/hop") == 1 and site.hits("/go") == 1  # same host: followed
+
+
+async def test_a_public_host_is_fetched_with_its_own_robots(
+    site: Site, make_fetcher: MakeFetcher
+) -> None:
+    chosen = ipaddress.ip_address("127.0.0.2")  # stands in for a public address
+
+    def public(address: IPAddress) -> bool:
+        return address == chosen or is_public(address)
+
+    with recording_server("127.0.0.2") as (other, seen):
+        site.add("/go", status=302, headers={"Location": other + "/post"})
+        fetcher = make_fetcher(is_public=public)
+        result = await fetcher.fetch(site.url("/go"))
+        assert result.url == other + "/post" and b"admin" in result.content
+        assert seen == ["/robots.txt", "/post"]
+        await fetcher.fetch(other + "/post", origin=site.url("/"))
+        assert seen.count("/robots.txt") == 1  # robots.txt once per host per run
+        fetcher.begin_run()
+        await fetcher.fetch(other + "/post", origin=site.url("/"))
+        assert seen.count("/robots.txt") == 2
+
+
+async def test_the_configured_host_is_trusted_on_any_port(
+    site: Site, make_fetcher: MakeFetcher
+) -> None:
+    with recording_server("127.0.0.1") as (same_host, seen):
+        await make_fetcher().fetch(same_host + "/post", origin=site.url("/feed.xml"))
+        assert seen == ["/robots.txt", "/post"]
+
+
+async def test_a_request_without_a_trust_scope_is_refused() -> None:
+    transport = GuardedTransport()
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(UnsafeAddressError):
+            await client.get("http://127.0.0.1:9/")
+
+
+async def test_iso_8859_1_pages_decode_as_cp1252(site: Site, make_fetcher: MakeFetcher) -> None:
+    text = "“Smart quotes” – and a euro sign: €5"
+    site.add(
+        "/cp", text.encode("cp1252"), headers={"Content-Type": "text/html; charset=ISO-8859-1"}
+    )
+    assert (await make_fetcher().fetch(site.url("/cp"))).text == text
