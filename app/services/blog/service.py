@@ -183,7 +183,15 @@ class BlogService:
                 fd.record_success(state, run.now)
         await self._commit(run, states)
         stats: Json = {"feeds": len(self._settings.blog_urls)}
-        for key in ("fetched", "new", "updated", "unchanged", "skipped_robots", "errors"):
+        for key in (
+            "fetched",
+            "new",
+            "updated",
+            "unchanged",
+            "skipped_robots",
+            "errors",
+            "refused",
+        ):
             stats[key] = run.stats[key]
         stats.update({k: v for k, v in run.stats.items() if k not in stats})
         stats["error_messages"] = run.errors
