@@ -10,11 +10,14 @@ import pytest
 
 from app.services.blog.guard import IPAddress, is_public
 from app.services.blog.summarizer import extractive_summary, split_sentences
+from tests.services import test_blog
 from tests.services.conftest import LOREM, Site, themed_page
-from tests.services.test_blog import DAY, T0, http, make_blog  # noqa: F401 - fixtures
+from tests.services.test_blog import DAY, T0
 from tests.utils.blog_server import recording_server
 
 pytestmark = pytest.mark.anyio
+http = test_blog.http  # the fixtures that build a BlogService over a temp data dir
+make_blog = test_blog.make_blog
 ISO = "2026-11-0{}T08:00:00Z"
 
 
