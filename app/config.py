@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     backup_keep: int = Field(30, ge=1)
     backup_schedule: str = "10 3 * * *"
 
+    # Notifications (Apprise URLs hold secrets: kept out of the settings' repr)
+    notify_urls: Annotated[list[str], NoDecode] = Field([], repr=False)
+    backup_stale_hours: float = Field(48.0, gt=0)
+    mood_reminder: str | None = None
+
     @field_validator("trusted_proxies", "blog_urls", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -79,6 +84,23 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"not an http(s) URL: {url!r}")
         return value
+
+    @field_validator("notify_urls", mode="before")
+    @classmethod
+    def _notify_csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("mood_reminder")
+    @classmethod
+    def _hh_mm(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        hours, sep, minutes = value.strip().partition(":")
+        if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise ValueError(f"expected HH:MM, got {value!r}")
+        if int(hours) > 23 or int(minutes) > 59:
+            raise ValueError(f"no such time of day: {value!r}")
+        return f"{int(hours):02d}:{minutes}"
 
     @field_validator("retention_by_type", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from app.api.routes import (
     imports,
     jobs,
     metrics,
+    notifications,
     phone,
     status,
 )
@@ -48,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     protected = [Depends(require_token)]
     for app_route in (health_export, imports):  # apps' own bodies, before the fallback
         api.include_router(app_route.router, dependencies=protected)
-    for module in (status, phone, events, blog, backups, jobs, metrics, fallback):
+    for module in (status, phone, events, blog, backups, jobs, metrics, notifications, fallback):
         api.include_router(module.router, dependencies=protected)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     api.state.metrics_registry = registry = new_registry()

@@ -3,7 +3,7 @@ reverse. The server's lifespan and the offline CLI commands both build one, so t
 the wiring (and the data-directory lock) instead of repeating it.
 
 Order: lock -> state -> tokens -> embedder -> event log -> phone sync, moods -> outbound HTTP
--> blog -> jobs -> status. Each part gets what it needs passed in; nothing is filled in
+-> blog -> notifier -> jobs -> status. Each part gets what it needs passed in; nothing is filled in
 later, so no route can meet a half-built runtime.
 """
 
@@ -26,6 +26,7 @@ from app.services.blog import BlogService
 from app.services.blog.feeds import feeds_document
 from app.services.blog.fetch import make_http_client
 from app.services.moods import MoodLog
+from app.services.notify import Notifier, build_notifier
 from app.services.phone import PhoneSync
 from app.services.status import StatusService
 from app.storage.embeddings import get_embedder
@@ -52,6 +53,7 @@ class Runtime:
     moods: MoodLog
     http: httpx.AsyncClient
     blog: BlogService
+    notifier: Notifier
     jobs: JobRunner
     status: StatusService
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -113,11 +115,16 @@ class Runtime:
             events=events,
             on_change=state.rebuild_recent,
         )
+        notifier = build_notifier(
+            settings, gate=gate, last_mood_at=lambda: float(state.current_mood()["updated_at"])
+        )
+        state.warnings += await anyio.to_thread.run_sync(notifier.load)
         jobs = JobRunner(
             build_jobs(settings, events=events, state=state, gate=gate, blog=blog),
             state_path=settings.state_dir / "jobs.json",
             tz=settings.tz,
             gate=gate,
+            on_finish=notifier.job_finished,
         )
         status = StatusService(
             settings,
@@ -125,10 +132,22 @@ class Runtime:
             state=state,
             tokens=tokens,
             jobs=jobs,
-            extra_warnings=blog.warnings,
+            extra_warnings=lambda: [*blog.warnings(), *notifier.warnings()],
         )
         return cls(
-            settings, lock, gate, state, tokens, events, phone, moods, http, blog, jobs, status
+            settings,
+            lock,
+            gate,
+            state,
+            tokens,
+            events,
+            phone,
+            moods,
+            http,
+            blog,
+            notifier,
+            jobs,
+            status,
         )
 
     def check_exposure(self) -> None:
@@ -146,9 +165,11 @@ class Runtime:
             )
 
     async def start(self) -> None:
-        """The server's background work: the scheduler and the token-use flusher."""
+        """The server's background work: the scheduler, the token-use flusher and the
+        notifier's once-a-minute checks (stale backup, low disk, mood reminder)."""
         await self.jobs.start()
         self._tasks.append(asyncio.create_task(self._flush_tokens_forever()))
+        self._tasks.append(asyncio.create_task(self.notifier.run_forever()))
 
     async def _flush_tokens_forever(self) -> None:
         while True:
@@ -165,6 +186,8 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         try:
+            await self.blog.aclose()
+            await self.notifier.drain()
             await self.events.close()
             await self.state.drain()
             with contextlib.suppress(OSError, ValueError):

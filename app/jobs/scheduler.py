@@ -56,7 +56,10 @@ class JobRunner:
         gate: WriteGate | None = None,
         history: int = 50,
         clock: Callable[[], float] = time.time,
+        on_finish: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
+        """`on_finish(name, record)` runs after each run that ended ok or in error (not
+        cancelled); its failures are logged and never change the run's record."""
         self._specs = {spec.name: spec for spec in specs}
         self._tz = ZoneInfo(tz)
         self._triggers = {
@@ -68,6 +71,7 @@ class JobRunner:
         self._current: dict[str, dict[str, Any]] = {}
         self._tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
         self._closing = False
+        self._on_finish = on_finish
         self.warnings: list[str] = []
 
     async def start(self) -> None:
@@ -168,6 +172,11 @@ class JobRunner:
             self._current.pop(spec.name, None)
         if cancelled:
             raise asyncio.CancelledError
+        if self._on_finish is not None:
+            try:
+                await self._on_finish(spec.name, record)
+            except Exception:
+                log.exception("after job %s: the finish hook failed", spec.name)
         return record
 
     def jobs(self) -> list[dict[str, Any]]:
