@@ -130,9 +130,9 @@ class AppriseSender:
             result = batch.notify(body=body, title=title, timeout=self._timeout)
             delivered.update(r.url for r in result.results if bool(r))
         sent, failed = 0, []
-        for index, private in enumerate(shown):
-            if private is not None and delivered[private] > 0:
-                delivered[private] -= 1
+        for index, shown_url in enumerate(shown):
+            if shown_url is not None and delivered[shown_url] > 0:
+                delivered[shown_url] -= 1
                 sent += 1
             else:
                 failed.append(self.masked[index])
