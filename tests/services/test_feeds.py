@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.services.blog.guard import IPAddress, is_public
 from app.services.blog.summarizer import extractive_summary, split_sentences
+from tests.conftest import ADMIN_TOKEN
 from tests.services import test_blog
 from tests.services.conftest import LOREM, Site, themed_page
 from tests.services.test_blog import DAY, T0
 from tests.utils.blog_server import recording_server
+from tests.utils.server import ServerProcess
 
 pytestmark = pytest.mark.anyio
 http = test_blog.http  # the fixtures that build a BlogService over a temp data dir
@@ -205,3 +209,37 @@ async def test_latin1_label_summary_without_navigation_and_cjk_sentences(
         "来週も行こうか？",
     ]
     assert extractive_summary(text, max_sentences=2) != text
+
+
+@pytest.mark.slow
+def test_a_real_server_skips_private_links_and_counts_them(tmp_path: Path, site: Site) -> None:
+    pages(site, ["/fine"])
+    with recording_server("127.0.0.2") as (inside, seen):
+        items = (
+            f"<item><title>Fine &amp;amp; <b>well</b></title><link>{site.url('/fine')}</link>"
+            "<pubDate>Mon, 02 Nov 2026 08:00:00 GMT</pubDate></item>"
+            f"<item><title>Router</title><link>{inside}/admin</link></item>"
+        )
+        site.add("/feed.xml", rss(site, items), headers={"Content-Type": "text/plain"})
+        server = ServerProcess(
+            tmp_path / "data", token=ADMIN_TOKEN, HEARTH_BLOG_URLS=site.url("/feed.xml")
+        )
+        try:
+            server.start()
+            with server.client() as client:
+                deadline = time.monotonic() + 60  # the first scrape runs at start
+                while True:
+                    jobs = client.get("/v1/jobs").json()["jobs"]
+                    run = next(j for j in jobs if j["name"] == "scrape_blog")["last_run"]
+                    if run and run["status"] != "running":
+                        break
+                    assert time.monotonic() < deadline
+                    time.sleep(0.3)
+                assert run["status"] == "ok", run
+                assert run["stats"]["refused"] == 1 and run["stats"]["errors"] == 1
+                assert "127.0.0.2" in run["stats"]["error_messages"][0]
+                posts = client.get("/v1/blog/posts").json()["items"]
+                assert [p["title"] for p in posts] == ["Fine & well"]
+        finally:
+            server.stop()
+        assert seen == []
