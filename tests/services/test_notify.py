@@ -16,10 +16,13 @@ import pytest
 from app.jobs.scheduler import JobRunner, JobSpec
 from app.services.notify import AppriseSender, Notifier
 from tests.conftest import ADMIN_TOKEN
-from tests.services.conftest import Site, _Handler
+from tests.services.blog import conftest as blog_fixtures
 from tests.utils.server import ServerProcess
+from tests.utils.site import Site, _Handler
 
 pytestmark = pytest.mark.anyio
+site = blog_fixtures.site  # a scripted local HTTP server and a port nobody listens on
+closed_port_url = blog_fixtures.closed_port_url
 HOUR = 3600.0
 T0 = 1_793_520_000.0  # 2026-11-01T08:00:00Z
 

@@ -21,8 +21,8 @@ from app.services.blog.fetch import (
 )
 from app.services.blog.guard import GuardedTransport, IPAddress, UnsafeAddressError, is_public
 from app.services.blog.guard import kind as guard_kind
-from tests.utils.site import Reply, Site, _Handler
 from tests.utils.blog_server import recording_server
+from tests.utils.site import Reply, Site, _Handler
 
 pytestmark = pytest.mark.anyio
 

@@ -13,11 +13,11 @@ import pytest
 from app.services.blog.guard import IPAddress, is_public
 from app.services.blog.summarizer import extractive_summary, split_sentences
 from tests.conftest import ADMIN_TOKEN
-from tests.services import test_blog
-from tests.services.conftest import LOREM, Site, themed_page
-from tests.services.test_blog import DAY, T0
+from tests.services.blog import test_blog
+from tests.services.blog.test_blog import DAY, T0
 from tests.utils.blog_server import recording_server
 from tests.utils.server import ServerProcess
+from tests.utils.site import LOREM, Site, themed_page
 
 pytestmark = pytest.mark.anyio
 http = test_blog.http  # the fixtures that build a BlogService over a temp data dir
