@@ -1,13 +1,20 @@
 # ruff: noqa: E402
-"""Article extraction quality: 4-word-shingle F1 on the scrapinghub benchmark.
+"""Article extraction quality: 4-word-shingle F1 on two public page sets.
+
+1. scrapinghub's article-extraction-benchmark (181 news pages, /work/shared/data).
+2. mozilla/readability's test pages (test/test-pages/*/source.html + expected.html). They
+   are not committed here: check them out anywhere and pass the folder with
+   `--readability DIR` or HEARTH_READABILITY_PAGES=DIR (README: "Extraction benchmark").
+   The expected text is expected.html's text.
 
 The published convention (scrapinghub's evaluate.py, re-implemented here): tokens are
 \\w+ runs, precision and recall are averaged over pages and F1 is taken from those means;
-the mean of per-page F1 is printed too. Compares app.services.blog.extract (in its three
-trafilatura modes) with plain BeautifulSoup get_text, measured in the same run on the
-same pages, plus milliseconds per page.
+the mean of per-page F1 is printed too. Compares app.services.blog.extract as shipped and
+in trafilatura's three modes (no container fallback) with plain BeautifulSoup get_text,
+measured in the same run on the same pages, plus milliseconds per page.
 
-    .venv/bin/python scripts/bench/extraction.py [--limit N] [--modes balanced,precision,recall]
+    .venv/bin/python scripts/bench/extraction.py [--limit N] [--readability DIR]
+        [--modes shipped,balanced,precision,recall]
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[2])
 import argparse
 import gzip
 import json
+import os
 import re
 import statistics
 import time
@@ -65,13 +73,40 @@ def baseline(html: str) -> str:
     return BeautifulSoup(html, "lxml").get_text()
 
 
+SHIPPED = (ex.FAVOR_PRECISION, ex.FAVOR_RECALL, ex.CONTAINER_FALLBACK)
+
+
 def ours(mode: str) -> Callable[[str], str]:
+    """`shipped`: the module as configured; otherwise one trafilatura mode, no fallback."""
+
     def run(html: str) -> str:
-        ex.FAVOR_PRECISION = mode == "precision"
-        ex.FAVOR_RECALL = mode == "recall"
+        if mode == "shipped":
+            ex.FAVOR_PRECISION, ex.FAVOR_RECALL, ex.CONTAINER_FALLBACK = SHIPPED
+        else:
+            ex.FAVOR_PRECISION = mode == "precision"
+            ex.FAVOR_RECALL = mode == "recall"
+            ex.CONTAINER_FALLBACK = False
         return ex.extract_article(html).text
 
     return run
+
+
+def scrapinghub_pages() -> list[tuple[str, str]]:
+    truth = json.loads((DATA / "ground-truth.json").read_text())
+    pages = []
+    for key in sorted(truth):
+        raw = gzip.decompress((DATA / "html" / f"{key}.html.gz").read_bytes())
+        pages.append((decode_body(raw, None), truth[key]["articleBody"]))
+    return pages
+
+
+def readability_pages(root: Path) -> list[tuple[str, str]]:
+    pages = []
+    for folder in sorted(p for p in root.iterdir() if (p / "expected.html").is_file()):
+        source = decode_body((folder / "source.html").read_bytes(), None)
+        expected = (folder / "expected.html").read_text(encoding="utf-8", errors="replace")
+        pages.append((source, BeautifulSoup(expected, "lxml").get_text(" ")))
+    return pages
 
 
 def evaluate(name: str, fn: Callable[[str], str], pages: list[tuple[str, str]]) -> dict[str, float]:
@@ -108,23 +143,28 @@ def evaluate(name: str, fn: Callable[[str], str], pages: list[tuple[str, str]]) 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=0)
-    parser.add_argument("--modes", default="balanced,precision,recall")
+    parser.add_argument("--modes", default="shipped,balanced,precision,recall")
+    parser.add_argument("--readability", default=os.environ.get("HEARTH_READABILITY_PAGES"))
+    parser.add_argument("--sets", default="scrapinghub,readability")
     args = parser.parse_args()
-    truth = json.loads((DATA / "ground-truth.json").read_text())
-    pages = []
-    for key in sorted(truth):
-        raw = gzip.decompress((DATA / "html" / f"{key}.html.gz").read_bytes())
-        pages.append((decode_body(raw, None), truth[key]["articleBody"]))
-    if args.limit:
-        pages = pages[: args.limit]
-    print(f"{len(pages)} pages")
-    base = evaluate("BeautifulSoup get_text", baseline, pages)
-    for mode in args.modes.split(","):
-        res = evaluate(f"extract ({mode})", ours(mode), pages)
-        print(
-            f"  ratio vs baseline: F1 x{res['f1'] / base['f1']:.2f},"
-            f" time x{res['ms_per_page'] / base['ms_per_page']:.1f}"
-        )
+    sets = {"scrapinghub": scrapinghub_pages()} if "scrapinghub" in args.sets else {}
+    if "readability" not in args.sets:
+        pass
+    elif args.readability:
+        sets["readability"] = readability_pages(Path(args.readability))
+    else:
+        print("readability pages not given (--readability DIR): scrapinghub only")
+    for name, pages in sets.items():
+        if args.limit:
+            pages = pages[: args.limit]
+        print(f"== {name}: {len(pages)} pages")
+        base = evaluate("BeautifulSoup get_text", baseline, pages)
+        for mode in args.modes.split(","):
+            res = evaluate(f"extract ({mode})", ours(mode), pages)
+            print(
+                f"  ratio vs baseline: F1 x{res['f1'] / base['f1']:.2f},"
+                f" time x{res['ms_per_page'] / base['ms_per_page']:.1f}"
+            )
 
 
 if __name__ == "__main__":

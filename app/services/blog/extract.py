@@ -8,6 +8,7 @@ date come from the page's own metadata, read once with lxml.
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from dataclasses import dataclass
@@ -20,12 +21,14 @@ from bs4 import BeautifulSoup
 from lxml.etree import ParserError
 
 from app.errors import ExtractError
+from app.services.blog.container import CONTAINER_RATIO, container_text, drop_hidden, words
 from app.values import parse_iso
 
 log = logging.getLogger(__name__)
 
 FAVOR_PRECISION = True  # best F1 in scripts/bench/extraction.py (0.964 vs 0.960)
 FAVOR_RECALL = False
+CONTAINER_FALLBACK = True  # see container.py; measured in scripts/bench/extraction.py
 _CHROME_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe"]
 _BLANKS = re.compile(r"[ \t\u00a0]+")
 _MANY_NEWLINES = re.compile(r"\n\s*\n+")
@@ -112,9 +115,15 @@ def _meta(tree: lxml.html.HtmlElement) -> dict[str, str]:
 
 
 def main_text(html: str, url: str | None = None) -> tuple[str, float | None]:
-    """trafilatura's main text and date (or the fallback text and no date)."""
+    """trafilatura's main text and date; the article container's prose when that is much
+    longer (container.py); the fallback text when both find nothing."""
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ParserError, ValueError):
+        return fallback_text(html), None
+    drop_hidden(tree)
     doc = trafilatura.bare_extraction(
-        html,
+        copy.deepcopy(tree),
         url=url,
         include_comments=False,
         include_tables=True,
@@ -123,11 +132,13 @@ def main_text(html: str, url: str | None = None) -> tuple[str, float | None]:
         with_metadata=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    text = getattr(doc, "text", None) or ""
+    text = clean_text(getattr(doc, "text", None) or "")
     date = parse_date(getattr(doc, "date", None)) if doc is not None else None
-    if text.strip():
-        return clean_text(text), date
-    return fallback_text(html), date
+    if CONTAINER_FALLBACK:
+        alternative = container_text(tree)
+        if words(alternative) > CONTAINER_RATIO * words(text):
+            text = clean_text(alternative)
+    return (text or fallback_text(html)), date
 
 
 def extract_article(html: str, url: str | None = None) -> Article:
