@@ -14,13 +14,9 @@ an error; otherwise it returns stats whose `errors` / `error_messages` say what 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import anyio
@@ -39,73 +35,24 @@ from app.services.blog.fetch import (
     RobotsDisallowedError,
     UnsafeAddressError,
 )
+from app.services.blog.run import (
+    EventSink,
+    Json,
+    Page,
+    Run,
+    content_hash,
+    feed_article,
+    order_posts,
+    post_event_id,
+    sort_time,
+)
 from app.services.blog.summarizer import Summarizer
 from app.storage.document import DurableDocument
 from app.storage.events import NewEvent
 
 log = logging.getLogger(__name__)
 
-Json = dict[str, Any]
 EVENT_BODY_CHARS = 4000
-MAX_ERROR_MESSAGES = 10
-
-
-class EventSink(Protocol):
-    async def upsert(self, events: list[NewEvent]) -> None: ...
-
-
-def post_event_id(url: str) -> str:
-    return "blog-" + hashlib.sha256(url.encode()).hexdigest()[:32]
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
-
-
-def _when(item: Json) -> float:
-    return float(item.get("published_at") or item.get("scraped_at") or 0)
-
-
-def order_posts(items: list[Json]) -> list[Json]:
-    """Newest first. A post with no time sorts by when it was first scraped, but never
-    above the newest dated post: "no date" must not read as "just published"."""
-    ceiling = max((float(i["published_at"]) for i in items if i.get("published_at")), default=None)
-
-    def key(item: Json) -> tuple[float, int]:
-        if item.get("published_at"):
-            return float(item["published_at"]), 1
-        seen = float(item.get("first_seen_at") or item.get("scraped_at") or 0)
-        return (min(seen, ceiling) if ceiling is not None else seen), 0
-
-    return sorted(items, key=key, reverse=True)
-
-
-@dataclass
-class _Run:
-    """What one run found; nothing here touches the disk until the end of the run."""
-
-    now: float
-    cached: list[Json]
-    stats: Counter[str] = field(default_factory=Counter)
-    errors: list[str] = field(default_factory=list)
-    items: dict[str, Json] = field(default_factory=dict)  # guid -> new or changed item
-    touched: dict[str, Json] = field(default_factory=dict)  # guid -> fields to refresh only
-    events: list[NewEvent] = field(default_factory=list)
-    pages: dict[str, FetchResult] = field(default_factory=dict)  # shared pages (#fragment posts)
-    fetched_any: bool = False
-
-    def __post_init__(self) -> None:
-        self.by_guid = {i["guid"]: i for i in self.cached if i.get("guid")}
-        self.by_url = {i["canonical_url"]: i for i in self.cached if i.get("canonical_url")}
-        self.by_hash = {i["content_hash"]: i for i in self.cached if i.get("content_hash")}
-        self.aliases = {a for i in self.cached for a in i.get("aliases", [])}
-
-    def error(self, message: str, exc: BaseException | None = None) -> None:
-        self.stats["errors"] += 1
-        if isinstance(exc, UnsafeAddressError):
-            self.stats["refused"] += 1
-        if len(self.errors) < MAX_ERROR_MESSAGES:
-            self.errors.append(message)
 
 
 class BlogService:
@@ -152,7 +99,7 @@ class BlogService:
             return await self._refresh()
 
     async def _refresh(self) -> Json:
-        run = _Run(now=self._clock(), cached=list(self._cache.value))
+        run = Run(now=self._clock(), cached=list(self._cache.value))
         self._fetcher.begin_run()
         for origin, until in self._feeds.value.get("hosts", {}).items():
             known = self._fetcher.retry_not_before.get(origin, 0.0)
@@ -199,7 +146,7 @@ class BlogService:
             raise ScrapeError(f"all {tried} feeds failed; first: {run.errors[0]}")
         return stats
 
-    async def _scrape_feed(self, url: str, state: Json, run: _Run) -> None:
+    async def _scrape_feed(self, url: str, state: Json, run: Run) -> None:
         feed_url = state.get("feed_url") or url
         result = await self._fetcher.fetch(
             feed_url, origin=url, etag=state.get("etag"), last_modified=state.get("last_modified")
@@ -236,7 +183,7 @@ class BlogService:
             # A 304 next time would hide the entries we could not get: ask for the feed again.
             state.update(etag=None, last_modified=None)
 
-    async def _scrape_entry(self, entry: FeedEntry, feed_url: str, run: _Run, origin: str) -> None:
+    async def _scrape_entry(self, entry: FeedEntry, feed_url: str, run: Run, origin: str) -> None:
         marker = entry.updated_at or entry.published_at
         existing = run.by_guid.get(entry.guid)
         if entry.guid in run.items or entry.guid in run.aliases:
@@ -315,19 +262,19 @@ class BlogService:
             )
         )
 
-    def _too_old(self, entry: FeedEntry, run: _Run) -> bool:
+    def _too_old(self, entry: FeedEntry, run: Run) -> bool:
         """A full cache would drop this post again at once: don't fetch it at all."""
         if len(run.cached) < self._settings.blog_cache_max:
             return False
         when = entry.time
-        return when is not None and when < _when(run.cached[-1])
+        return when is not None and when < sort_time(run.cached[-1])
 
     async def _article(
-        self, entry: FeedEntry, existing: Json | None, run: _Run, origin: str
-    ) -> tuple[_Page | None, str | None]:
+        self, entry: FeedEntry, existing: Json | None, run: Run, origin: str
+    ) -> tuple[Page | None, str | None]:
         """The post's text from its page, or from the feed when the page cannot be had."""
         if not entry.link:
-            return _feed_article(entry), entry.guid
+            return feed_article(entry), entry.guid
         fragment = urlsplit(entry.link).fragment
         if fragment:
             return await self._fragment_article(entry, fragment, run, origin)
@@ -343,13 +290,13 @@ class BlogService:
             raise
         except RobotsDisallowedError:
             run.stats["skipped_robots"] += 1
-            return (_feed_article(entry), entry.link) if entry.has_full_text else (None, None)
+            return (feed_article(entry), entry.link) if entry.has_full_text else (None, None)
         except RetryLaterError:
             raise
         except FetchError as exc:
             if entry.has_full_text:
                 log.info("using the feed's text for %s: %s", entry.link, exc)
-                return _feed_article(entry), entry.link
+                return feed_article(entry), entry.link
             raise
         if result.not_modified:
             return None, result.url
@@ -359,11 +306,11 @@ class BlogService:
         except ScrapeError:
             if not entry.has_full_text:
                 raise
-            return _feed_article(entry), result.url
-        return _Page(article, result.etag, result.last_modified), result.url
+            return feed_article(entry), result.url
+        return Page(article, result.etag, result.last_modified), result.url
 
     async def _polite_fetch(
-        self, url: str, run: _Run, origin: str, **conditional: str | None
+        self, url: str, run: Run, origin: str, **conditional: str | None
     ) -> FetchResult:
         if run.fetched_any:
             delay = await self._fetcher.crawl_delay(url, origin=origin)
@@ -372,12 +319,12 @@ class BlogService:
         return await self._fetcher.fetch(url, origin=origin, **conditional)
 
     async def _fragment_article(
-        self, entry: FeedEntry, fragment: str, run: _Run, origin: str
-    ) -> tuple[_Page | None, str | None]:
+        self, entry: FeedEntry, fragment: str, run: Run, origin: str
+    ) -> tuple[Page | None, str | None]:
         """A `#fragment` post: the feed's own text, else that part of the shared page."""
         assert entry.link is not None
         if entry.content_text:
-            return _feed_article(entry), entry.link
+            return feed_article(entry), entry.link
         page_url = entry.link.split("#", 1)[0]
         result = run.pages.get(page_url)
         if result is None:
@@ -386,9 +333,9 @@ class BlogService:
         text = await anyio.to_thread.run_sync(section_text, await result.decoded(), fragment)
         if not text:
             raise ExtractError(f"no element #{fragment} with text at {page_url}")
-        return _Page(Article(text=text, title=entry.title)), entry.link
+        return Page(Article(text=text, title=entry.title)), entry.link
 
-    async def _commit(self, run: _Run, states: dict[str, Json]) -> None:
+    async def _commit(self, run: Run, states: dict[str, Json]) -> None:
         if run.events:
             await self._events.upsert(run.events)
         changed = bool(run.items or run.touched)
@@ -401,7 +348,7 @@ class BlogService:
         if changed:
             await self._on_change()
 
-    def _merge(self, old: list[Json], run: _Run) -> list[Json]:
+    def _merge(self, old: list[Json], run: Run) -> list[Json]:
         """New and changed posts replace their old copies; newest first, bounded."""
         fresh = list(run.items.values())
         gone = {i["guid"] for i in fresh} | {i["canonical_url"] for i in fresh}
@@ -413,14 +360,3 @@ class BlogService:
             kept.append({**item, **patch} if patch else item)
         merged = order_posts(fresh + kept)
         return merged[: self._settings.blog_cache_max]
-
-
-@dataclass(frozen=True)
-class _Page:
-    article: Article
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-def _feed_article(entry: FeedEntry) -> _Page:
-    return _Page(Article(text=entry.content_text, title=entry.title))
