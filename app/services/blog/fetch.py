@@ -17,8 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import anyio
@@ -31,6 +29,7 @@ from app.errors import FetchError
 from app.services.blog.charset import decode_body
 from app.services.blog.guard import TRUSTED_HOST, GuardedTransport, IsPublic, UnsafeAddressError
 from app.services.blog.guard import is_public as default_is_public
+from app.services.blog.response import FetchResult, parse_retry_after
 from app.values import iso_utc
 
 log = logging.getLogger(__name__)
@@ -38,12 +37,11 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"Hearth/{__version__} (+https://github.com/hearth-home/hearth)"
 MAX_BODY_BYTES = 15 * 1024 * 1024
 TOTAL_TIMEOUT_S = 30.0
-MAX_RETRY_AFTER_S = 24 * 3600.0
 MAX_CRAWL_DELAY_S = 30.0
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
 
-__all__ = ["UnsafeAddressError", "decode_body"]
+__all__ = ["FetchResult", "UnsafeAddressError", "decode_body", "parse_retry_after"]
 
 
 class RetryLaterError(FetchError):
@@ -68,54 +66,6 @@ def make_http_client(
         max_redirects=5,
         headers={"User-Agent": USER_AGENT},
     )
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    url: str
-    status: int
-    content: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
-
-    @property
-    def etag(self) -> str | None:
-        return self.headers.get("etag")
-
-    @property
-    def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
-    def text(self) -> str:
-        return decode_body(self.content, self.headers.get("content-type"))
-
-    async def decoded(self) -> str:
-        """`text` off the event loop: charset detection on megabytes takes a while."""
-        content_type = self.headers.get("content-type")
-        return await anyio.to_thread.run_sync(decode_body, self.content, content_type)
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as an absolute time: delta seconds or an HTTP date, capped at 24 h."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        delay = float(value)
-    else:
-        try:
-            delay = parsedate_to_datetime(value).timestamp() - now
-        except (TypeError, ValueError, IndexError):
-            return None
-    return now + min(max(delay, 0.0), MAX_RETRY_AFTER_S)
 
 
 class Fetcher:
