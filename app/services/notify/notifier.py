@@ -147,8 +147,9 @@ class Notifier:
             return SendResult()
         result = await self._sender.send(title, body)
         now = self._clock()
-        failures = dict(self._doc.value["failures"])
-        for url in self._sender.masked:
+        current = self._sender.masked  # a URL taken out of the settings drops its warning
+        failures = {u: t for u, t in self._doc.value["failures"].items() if u in current}
+        for url in current:
             if url in result.failed:
                 failures[url] = now
             else:
