@@ -3,7 +3,8 @@
 trafilatura sometimes keeps a fraction of a post: it drops a paragraph that repeats an
 earlier one, or settles on one block of a page full of embeds. When the page marks its
 post with a single `<article>` (or `<main>`), the prose blocks inside it (paragraphs,
-headings, list items, quotes, code, table cells; link lists and chrome left out) are a
+headings, list items, quotes, code, table cells, divs of bare text; link lists and
+chrome left out) are a
 good stand-in, and they win when they are much longer than what trafilatura kept.
 Hidden elements go first, for both: a browser shows none of them. The ratio was chosen
 with scripts/bench/extraction.py on both of its page sets.
@@ -37,6 +38,10 @@ def drop_hidden(tree: lxml.html.HtmlElement) -> None:
             node.drop_tree()
 
 
+def _has_blocks(element: lxml.html.HtmlElement) -> bool:
+    return any(child.tag in _BLOCKS or child.tag == "div" for child in element.iterdescendants())
+
+
 def _container(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
     for tag in ("article", "main"):
         found = tree.xpath(f"//{tag}")
@@ -57,9 +62,11 @@ def container_text(tree: lxml.html.HtmlElement) -> str:
         if bad.getparent() is not None:
             bad.drop_tree()
     blocks = []
-    for element in node.iter(*_BLOCKS):
+    for element in node.iter(*_BLOCKS, "div"):
         if any(parent.tag in _BLOCKS for parent in element.iterancestors()):
             continue
+        if element.tag == "div" and _has_blocks(element):
+            continue  # a div holding paragraphs is a wrapper; a div of bare text is one
         text = " ".join(element.text_content().split())
         linked = sum(len(a.text_content()) for a in element.iter("a"))
         if text and not (linked > len(text) / 2 and len(text) < 200):
