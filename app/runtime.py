@@ -2,9 +2,9 @@
 reverse. The server's lifespan and the offline CLI commands both build one, so they share
 the wiring (and the data-directory lock) instead of repeating it.
 
-Order: lock -> state -> tokens -> embedder -> event log -> phone sync, moods -> outbound HTTP
--> blog -> jobs -> status. Each part gets what it needs passed in; nothing is filled in
-later, so no route can meet a half-built runtime.
+Order: lock -> state -> tokens -> location fixes -> embedder -> event log -> phone sync,
+moods -> outbound HTTP -> blog -> jobs -> status. Each part gets what it needs passed in;
+nothing is filled in later, so no route can meet a half-built runtime.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import anyio.to_thread
 import httpx
 
 from app.config import Settings
-from app.errors import ConfigError
+from app.errors import ConfigError, StorageError
 from app.jobs.registry import build_jobs
 from app.jobs.scheduler import JobRunner
 from app.services.blog import BlogService
@@ -32,6 +32,7 @@ from app.storage.embeddings import get_embedder
 from app.storage.events import EventStore
 from app.storage.files import ensure_private_dir
 from app.storage.gate import WriteGate
+from app.storage.locations import LocationStore
 from app.storage.lock import DataDirLock
 from app.storage.state import StateManager
 from app.storage.tokens import TokenStore
@@ -54,6 +55,7 @@ class Runtime:
     blog: BlogService
     jobs: JobRunner
     status: StatusService
+    locations: LocationStore
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -73,6 +75,23 @@ class Runtime:
             log.warning("state: %s", warning)
         tokens = TokenStore(settings.state_dir)
         tokens.refresh(time.time())
+        locations = await LocationStore.open(settings.state_dir / "locations.sqlite3", gate)
+        try:
+            return await cls._build_log(settings, lock, gate, state, tokens, locations)
+        except BaseException:
+            await anyio.to_thread.run_sync(locations.close)
+            raise
+
+    @classmethod
+    async def _build_log(
+        cls,
+        settings: Settings,
+        lock: DataDirLock,
+        gate: WriteGate,
+        state: StateManager,
+        tokens: TokenStore,
+        locations: LocationStore,
+    ) -> Runtime:
         embedder = await anyio.to_thread.run_sync(get_embedder)
         if settings.chroma_url is None:
             ensure_private_dir(settings.chroma_dir)
@@ -84,7 +103,7 @@ class Runtime:
             gate=gate,
         )
         try:
-            return await cls._build_services(settings, lock, gate, state, tokens, events)
+            return await cls._build_services(settings, lock, gate, state, tokens, events, locations)
         except BaseException:
             await events.close()
             raise
@@ -98,6 +117,7 @@ class Runtime:
         state: StateManager,
         tokens: TokenStore,
         events: EventStore,
+        locations: LocationStore,
     ) -> Runtime:
         phone = PhoneSync(state, events)
         moods = MoodLog(state, events)  # moods from apps and imports
@@ -114,7 +134,9 @@ class Runtime:
             on_change=state.rebuild_recent,
         )
         jobs = JobRunner(
-            build_jobs(settings, events=events, state=state, gate=gate, blog=blog),
+            build_jobs(
+                settings, events=events, state=state, gate=gate, blog=blog, locations=locations
+            ),
             state_path=settings.state_dir / "jobs.json",
             tz=settings.tz,
             gate=gate,
@@ -125,10 +147,22 @@ class Runtime:
             state=state,
             tokens=tokens,
             jobs=jobs,
-            extra_warnings=blog.warnings,
+            extra_warnings=lambda: [*blog.warnings(), *locations.warnings],
         )
         return cls(
-            settings, lock, gate, state, tokens, events, phone, moods, http, blog, jobs, status
+            settings,
+            lock,
+            gate,
+            state,
+            tokens,
+            events,
+            phone,
+            moods,
+            http,
+            blog,
+            jobs,
+            status,
+            locations,
         )
 
     def check_exposure(self) -> None:
@@ -155,7 +189,7 @@ class Runtime:
             await asyncio.sleep(TOKEN_FLUSH_S)
             try:
                 await anyio.to_thread.run_sync(self.tokens.flush_last_used)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, StorageError) as exc:
                 log.warning("could not record token use: %s", exc)
 
     async def close(self) -> None:
@@ -167,7 +201,8 @@ class Runtime:
         try:
             await self.events.close()
             await self.state.drain()
-            with contextlib.suppress(OSError, ValueError):
+            await anyio.to_thread.run_sync(self.locations.close)
+            with contextlib.suppress(OSError, ValueError, StorageError):
                 await anyio.to_thread.run_sync(self.tokens.flush_last_used)
         finally:
             await self.http.aclose()
