@@ -71,22 +71,29 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
     store = TokenStore(settings.state_dir)
     if args.action == "create":
-        token = store.create(args.name)
-        print(f"Token for {args.name!r} (shown once; store it in the device now):\n{token}")
+        token = store.create(args.name, args.scope)
+        print(
+            f"Token for {args.name!r}, scope {args.scope} "
+            f"(shown once; store it in the device now):\n{token}"
+        )
     elif args.action == "revoke":
         store.revoke(args.name)
         print(f"revoked {args.name!r}")
     else:
-        for item in store.list():
-            used = item["last_used_at"]
+        items = store.list()
+        for warning in store.warnings:
+            print(f"hearth: warning: {warning}", file=sys.stderr)
+        for item in items:
             print(
-                f"{item['name']:<24} created {_when(item['created_at'])}  "
-                f"last used {_when(used) if used else 'never'}"
+                f"{item['name']:<24} {item['scope']:<6} created {_when(item['created_at'])}  "
+                f"last used {_when(item['last_used_at'])}"
             )
     return 0
 
 
-def _when(epoch: float) -> str:
+def _when(epoch: object) -> str:
+    if not isinstance(epoch, int | float) or isinstance(epoch, bool):
+        return "never"
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
 
 
@@ -102,9 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("stats", help="event counts, storage and warnings")
     token = sub.add_parser("token", help="device tokens")
     tsub = token.add_subparsers(dest="action", required=True)
-    tsub.add_parser("create", help="create a token and print it once").add_argument("name")
+    create = tsub.add_parser("create", help="create a token and print it once")
+    create.add_argument("name")
+    create.add_argument(
+        "--scope",
+        choices=["full", "write", "read"],
+        default="full",
+        help="read: GET only; write: + mood, thoughts, events, search, ingest, import; "
+        "full: everything (default)",
+    )
     tsub.add_parser("revoke", help="revoke a token by name").add_argument("name")
-    tsub.add_parser("list", help="names, created and last-used times")
+    tsub.add_parser("list", help="names, scopes, created and last-used times")
     add_commands(sub, COMMANDS)
     return parser
 

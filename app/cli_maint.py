@@ -89,7 +89,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         tmp = target.with_name(target.name + ".partial")
         lines = 0
         with open(tmp, "wb") as out:
-            async for chunk in export_lines(runtime.events, runtime.state.snapshot()):
+            chunks = export_lines(
+                runtime.events, runtime.state.snapshot(), locations=runtime.locations
+            )
+            async for chunk in chunks:
                 out.write(chunk)
                 lines += chunk.count(b"\n")
         tmp.replace(target)
@@ -111,6 +114,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             Path(args.file),
             write_state=runtime.state.import_file,
             progress=lambda message: print(message, file=sys.stderr),
+            locations=runtime.locations,
         )
 
     print_json(offline(settings, work))
@@ -173,7 +177,13 @@ def cmd_cleanup(settings: Settings, args: argparse.Namespace) -> int:
     from app.services.retention import cleanup
 
     async def work(runtime: Runtime) -> dict[str, Any]:
-        return await cleanup(runtime.events, settings, now=time.time(), dry_run=args.dry_run)
+        return await cleanup(
+            runtime.events,
+            settings,
+            now=time.time(),
+            dry_run=args.dry_run,
+            locations=runtime.locations,
+        )
 
     print_json(offline(settings, work))
     return 0

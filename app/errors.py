@@ -55,6 +55,10 @@ class InvalidInputError(HearthError):
     """Input that passed the schema but makes no sense here (mapped to 422)."""
 
 
+class IngestFormatError(InvalidInputError):
+    """A body that is not the sending app's format at all (422)."""
+
+
 class ConfigError(HearthError):
     """The settings cannot work (e.g. an exposed host with no token)."""
 

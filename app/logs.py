@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_TOKEN_IN_URL = re.compile(r"(?i)([?&]token=)[^&\s\"']*")
 
 
 class _RequestIdFilter(logging.Filter):
+    """Adds the request id; blanks any `token=` query value (apps may put the token in a URL)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # a malformed record is logging's own error to report
+        if "token=" in message.lower():
+            record.msg, record.args = _TOKEN_IN_URL.sub(r"\1[redacted]", message), ()
         return True
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 import app as hearth
-from app.api.deps import require_token
+from app.api.auth import require_token
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimit, RequestContext
 from app.api.routes import (
@@ -19,7 +19,9 @@ from app.api.routes import (
     health,
     health_export,
     imports,
+    ingest,
     jobs,
+    locations,
     metrics,
     notifications,
     phone,
@@ -49,7 +51,8 @@ def create_app(settings: Settings) -> FastAPI:
     protected = [Depends(require_token)]
     for app_route in (health_export, imports):  # apps' own bodies, before the fallback
         api.include_router(app_route.router, dependencies=protected)
-    for module in (status, phone, events, blog, backups, jobs, metrics, notifications, fallback):
+    routers = (status, phone, events, locations, ingest, blog, backups, jobs, metrics)
+    for module in (*routers, notifications, fallback):
         api.include_router(module.router, dependencies=protected)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     api.state.metrics_registry = registry = new_registry()

@@ -1,15 +1,15 @@
-"""Annotated dependency aliases and the token check. All are `async def`: a plain `def`
-dependency runs in the thread pool and halves throughput (docs/measurements.md)."""
+"""Annotated dependency aliases. All are `async def`: a plain `def` dependency runs in
+the thread pool and halves throughput (docs/measurements.md). Tokens and scopes are
+checked in app.api.auth."""
 
 from __future__ import annotations
 
-import hmac
-import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
+from app.api.auth import Principal, require_token
 from app.jobs.scheduler import JobRunner
 from app.runtime import Runtime
 from app.services.blog import BlogService
@@ -17,11 +17,8 @@ from app.services.moods import MoodLog
 from app.services.phone import PhoneSync
 from app.services.status import StatusService
 from app.storage.events import EventStore
+from app.storage.locations import LocationStore
 from app.storage.state import StateManager
-
-_UNAUTHORIZED = HTTPException(
-    401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
-)
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -30,22 +27,6 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-async def require_token(request: Request) -> str:
-    """The caller's token name ("admin" for HEARTH_API_TOKEN); 401 otherwise."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise _UNAUTHORIZED
-    runtime: Runtime = request.app.state.runtime
-    admin = runtime.settings.api_token
-    if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
-        return "admin"
-    name = runtime.tokens.match(token, time.time())
-    if name is None:
-        raise _UNAUTHORIZED
-    return name
 
 
 def _part(name: str) -> Callable[[Request], Awaitable[Any]]:
@@ -65,3 +46,5 @@ StatusDep = Annotated[StatusService, Depends(_part("status"))]
 JobsDep = Annotated[JobRunner, Depends(_part("jobs"))]
 BlogDep = Annotated[BlogService, Depends(_part("blog"))]
 MoodsDep = Annotated[MoodLog, Depends(_part("moods"))]
+LocationsDep = Annotated[LocationStore, Depends(_part("locations"))]
+AuthDep = Annotated[Principal, Depends(require_token)]

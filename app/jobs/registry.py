@@ -15,6 +15,7 @@ from app.services.blog import BlogService
 from app.services.retention import cleanup as retention_cleanup
 from app.storage.events import EventStore
 from app.storage.gate import WriteGate
+from app.storage.locations import LocationStore
 from app.storage.state import StateManager
 
 SCRAPE, CLEANUP, BACKUP = "scrape_blog", "retention_cleanup", "backup"
@@ -46,12 +47,13 @@ def build_jobs(
     state: StateManager,
     gate: WriteGate,
     blog: BlogService,
+    locations: LocationStore,
 ) -> list[JobSpec]:
     async def scrape() -> dict[str, Any]:
         return await blog.refresh()
 
     async def cleanup() -> dict[str, Any]:
-        return await retention_cleanup(events, settings, now=time.time())
+        return await retention_cleanup(events, settings, now=time.time(), locations=locations)
 
     async def backup() -> dict[str, Any]:
         return await run_backup(settings, events, state, gate)

@@ -13,6 +13,7 @@ import logging
 from typing import Any, Protocol
 
 from app.config import Settings
+from app.storage.locations import LOCATION
 
 log = logging.getLogger(__name__)
 DAY_S = 86400.0
@@ -29,14 +30,52 @@ class DeletesEvents(Protocol):
     ) -> int: ...
 
 
+class DeletesFixes(Protocol):
+    async def delete_before(self, before: float, *, dry_run: bool = False) -> int: ...
+
+
+class _WithFixes:
+    """The event log plus the location fixes, which are listed as type `location`.
+
+    A rule that covers that type (its own override, or the default rule when there is
+    none) also deletes fixes older than its cutoff.
+    """
+
+    def __init__(self, events: DeletesEvents, fixes: DeletesFixes) -> None:
+        self._events = events
+        self._fixes = fixes
+
+    async def delete_where(
+        self,
+        *,
+        before: float,
+        type: str | None = None,
+        exclude_types: set[str] = frozenset(),  # type: ignore[assignment]
+        dry_run: bool = False,
+    ) -> int:
+        count = await self._events.delete_where(
+            before=before, type=type, exclude_types=exclude_types, dry_run=dry_run
+        )
+        if type == LOCATION or (type is None and LOCATION not in exclude_types):
+            count += await self._fixes.delete_before(before, dry_run=dry_run)
+        return count
+
+
 def _rule(name: str, days: int, type: str | None, cutoff: float | None, count: int) -> dict:
     return {"rule": name, "type": type, "days": days, "cutoff": cutoff, "deleted": count}
 
 
 async def cleanup(
-    store: DeletesEvents, settings: Settings, *, now: float, dry_run: bool = False
+    store: DeletesEvents,
+    settings: Settings,
+    *,
+    now: float,
+    dry_run: bool = False,
+    locations: DeletesFixes | None = None,
 ) -> dict[str, Any]:
     """Apply every rule; returns counts per rule (what would go, when `dry_run`)."""
+    if locations is not None:
+        store = _WithFixes(store, locations)
     overrides = dict(settings.retention_by_type)
     rules: list[dict[str, Any]] = []
     if settings.retention_days > 0:

@@ -33,5 +33,5 @@ async def create_backup(runner: JobsDep) -> dict[str, Any]:
     responses={200: {"content": {"application/x-ndjson": {}}, "description": "NDJSON lines"}},
 )
 async def export(runtime: RuntimeDep) -> StreamingResponse:
-    lines = export_lines(runtime.events, runtime.state.snapshot())
+    lines = export_lines(runtime.events, runtime.state.snapshot(), locations=runtime.locations)
     return StreamingResponse(lines, media_type="application/x-ndjson")

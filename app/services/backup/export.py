@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -18,6 +18,7 @@ import anyio.to_thread
 
 from app.errors import HearthError
 from app.storage.events import AddResult
+from app.storage.locations import LOCATION, Fix, fix_from_record
 
 FORMAT = 1
 IMPORT_BATCH = 128  # one block of vectors is parsed holding the GIL: keep it short
@@ -38,6 +39,16 @@ class ExportableStore(Protocol):
     def export_batches(self, batch: int = 500) -> AsyncIterator[list[dict[str, Any]]]: ...
 
     async def import_records(self, records: list[dict[str, Any]]) -> AddResult: ...
+
+
+class FixStore(Protocol):
+    """The location fixes (app.storage.locations), exported as lines of kind `location`."""
+
+    count: int
+
+    def export_batches(self, batch: int = 5000) -> AsyncIterator[list[Fix]]: ...
+
+    async def add(self, fixes: Sequence[Fix]) -> int: ...
 
 
 def _line(obj: dict[str, Any]) -> bytes:
@@ -66,6 +77,7 @@ async def export_lines(
     state_docs: dict[str, bytes | str],
     *,
     stats: dict[str, Any] | None = None,
+    locations: FixStore | None = None,
 ) -> AsyncIterator[bytes]:
     """The export, as chunks of complete lines; `stats["total"]` counts events written."""
     total, by_type = store.counts()
@@ -76,6 +88,7 @@ async def export_lines(
             "embedder": store.embedder_name,
             "created_at": time.time(),
             "counts": {"total": total, "by_type": by_type},
+            **({"locations": locations.count} if locations is not None else {}),
         }
     )
     for name, content in sorted(state_docs.items()):
@@ -87,6 +100,9 @@ async def export_lines(
         yield await anyio.to_thread.run_sync(_event_lines, batch)
     if stats is not None:
         stats["total"] = written
+    if locations is not None:
+        async for fixes in locations.export_batches():
+            yield b"".join(_line(fix.to_record()) for fix in fixes)
 
 
 class _Lines:
@@ -130,6 +146,7 @@ async def import_file(
     *,
     write_state: WriteState | None,
     progress: Progress | None = None,
+    locations: FixStore | None = None,
 ) -> dict[str, Any]:
     """Load an export; safe to repeat (events are matched by id). Returns counts."""
     fh = await anyio.to_thread.run_sync(path.open, "rb")
@@ -144,10 +161,18 @@ async def import_file(
                 f"{path.name}: unsupported export format {header.get('format')}"
             )
         reuse = header.get("embedder") == store.embedder_name
-        counts = {"events": 0, "created": 0, "duplicates": 0}
+        counts = {"events": 0, "created": 0, "duplicates": 0, "locations": 0}
+        counts["locations_created"] = 0
         state_files: list[str] = []
         expected = (header.get("counts") or {}).get("total")
         batch: list[dict[str, Any]] = []
+        fixes: list[Fix] = []
+
+        async def send_fixes() -> None:
+            if locations is not None:
+                counts["locations_created"] += await locations.add(fixes)
+            counts["locations"] += len(fixes)
+            fixes.clear()
 
         async def send() -> None:
             added = await store.import_records(batch)
@@ -175,10 +200,19 @@ async def import_file(
                     if write_state is not None:
                         await write_state(name, content)
                     state_files.append(name)
+                elif kind == LOCATION:
+                    try:
+                        fixes.append(fix_from_record(obj))
+                    except ValueError as exc:
+                        raise ImportFormatError(f"line {number}: {exc}") from exc
+                    if len(fixes) >= 5000:
+                        await send_fixes()
                 else:
                     raise ImportFormatError(f"line {number}: unknown kind {kind!r}")
         if batch:
             await send()
+        if fixes:
+            await send_fixes()
     finally:
         await anyio.to_thread.run_sync(fh.close)
     return {**counts, "state_files": state_files, "reembedded": not reuse}

@@ -10,10 +10,12 @@ summary and exits 0, or prints the reason and exits 1.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
 import os
+import sqlite3
 import sys
 import tarfile
 import tempfile
@@ -148,6 +150,21 @@ def _check_state(state_dir: Path) -> int:
     return checked
 
 
+def _check_sqlite(state_dir: Path) -> int:
+    """The location store opens and passes SQLite's own check (its WAL replayed)."""
+    checked = 0
+    for path in sorted(state_dir.glob("*.sqlite3")) if state_dir.is_dir() else []:
+        try:
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                result = db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise ArchiveCorruptError(f"state/{path.name} does not open: {exc}") from exc
+        if result != "ok":
+            raise ArchiveCorruptError(f"state/{path.name} fails its check: {result}")
+        checked += 1
+    return checked
+
+
 def verify_archive(archive: Path) -> dict[str, Any]:
     """Blocking; the whole check, for a separate process (see the module docstring)."""
     with tempfile.TemporaryDirectory(prefix=".verify-", dir=archive.parent) as tmp:
@@ -159,6 +176,7 @@ def verify_archive(archive: Path) -> dict[str, Any]:
             "files": len(manifest["files"]),
             "events": manifest.get("events", {}).get("total"),
             "state_json_checked": _check_state(root / "state"),
+            "state_sqlite_checked": _check_sqlite(root / "state"),
         }
         if manifest.get("kind") == "files":
             summary["chroma"] = check_chroma(root / "chroma", manifest)

@@ -1,0 +1,141 @@
+"""OwnTracks HTTP mode: one JSON message per POST, answered with a JSON array.
+
+The apps are strict about the answer: Android re-queues a message forever unless the
+reply is `200` with a JSON array (`[]`), iOS drops its queue on a 4xx. So every message
+that is a JSON object with a `_type` is acknowledged, whether Hearth keeps it or not:
+
+- `location` -> a location fix (the fix store, not the event log), once per device + `tst`;
+- `transition` -> a `place` event ("enter Home"), once per device + `tst` + event + place;
+- everything else (`waypoint(s)`, `lwt`, `card`, `cmd`, `encrypted`, `steps`, `beacon`,
+  `status`, `request`, `configuration` ...) is acknowledged and not stored: waypoints
+  are region definitions, not places the phone was; encrypted payloads need the
+  app's key, which Hearth does not have.
+An empty body is what the apps POST when a friend is removed; the OwnTracks docs say
+to ignore it, so it is acknowledged too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.errors import IngestFormatError
+from app.services.ingest.common import (
+    coordinates,
+    device_name,
+    epoch,
+    small_int,
+)
+from app.storage.events import NewEvent
+from app.storage.locations import Fix
+
+ANSWER = b"[]"
+
+
+@dataclass
+class Message:
+    kind: str
+    fixes: list[Fix] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
+
+
+def _topic_device(topic: object) -> str | None:
+    """`owntracks/<user>/<device>[/event ...]` -> `<device>`."""
+    if not isinstance(topic, str):
+        return None
+    parts = topic.split("/")
+    return parts[2] if len(parts) >= 3 else topic
+
+
+def parse(body: bytes, *, header_device: str | None, fallback_device: str) -> Message:
+    """The records one message stands for; IngestFormatError if it is not a message."""
+    if not body.strip():
+        return Message("empty")
+    try:
+        msg = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise IngestFormatError("body is not JSON (expected one OwnTracks message)") from exc
+    if not isinstance(msg, dict):
+        raise IngestFormatError("an OwnTracks message is a JSON object")
+    kind = msg.get("_type")
+    if not isinstance(kind, str) or not kind:
+        raise IngestFormatError("an OwnTracks message needs a string `_type`")
+    device = device_name(header_device, _topic_device(msg.get("topic")), fallback_device)
+    device = device or "owntracks"
+    if kind == "location":
+        return Message(kind, fixes=[_fix(msg, device)])
+    if kind == "transition":
+        return Message(kind, events=[_place(msg, device)])
+    return Message(kind)
+
+
+def _when(msg: dict[str, Any], kind: str) -> float:
+    tst = epoch(msg.get("tst"))
+    if tst is None:
+        raise IngestFormatError(f"a {kind} message needs `tst` (epoch seconds)")
+    return tst
+
+
+def _fix(msg: dict[str, Any], device: str) -> Fix:
+    where = coordinates(msg.get("lat"), msg.get("lon"))
+    if where is None:
+        raise IngestFormatError("a location message needs `lat` and `lon` in degrees")
+    tid = msg.get("tid")
+    return Fix(
+        device=device,
+        ts=_when(msg, "location"),
+        lat=where[0],
+        lon=where[1],
+        acc=small_int(msg.get("acc")),
+        alt=small_int(msg.get("alt")),
+        batt=small_int(msg.get("batt")),
+        vel=small_int(msg.get("vel")),
+        tid=tid[:16] if isinstance(tid, str) and tid else None,
+    )
+
+
+def _place(msg: dict[str, Any], device: str) -> NewEvent:
+    tst = _when(msg, "transition")
+    event = msg.get("event") if isinstance(msg.get("event"), str) else "transition"
+    desc, rid = msg.get("desc"), msg.get("rid")
+    place = desc if isinstance(desc, str) and desc else rid if isinstance(rid, str) else ""
+    meta: dict[str, Any] = {"device": device, "event": event, "source": "owntracks"}
+    if place:
+        meta["place"] = place[:200]
+    where = coordinates(msg.get("lat"), msg.get("lon"))
+    if where is not None:
+        meta["lat"], meta["lon"] = where
+    for key in ("acc", "wtst"):
+        value = small_int(msg.get(key))
+        if value is not None:
+            meta[key] = value
+    for key in ("tid", "rid", "t"):
+        if isinstance(msg.get(key), str) and msg[key]:
+            meta[key] = msg[key][:64]
+    digest = hashlib.sha256(f"{device}\0{tst}\0{event}\0{place}".encode()).hexdigest()[:24]
+    return NewEvent(
+        type="place",
+        text=f"{event} {place or 'a region'}"[:500],
+        timestamp=tst,
+        metadata=meta,
+        id=f"owntracks-{digest}",
+    )
+
+
+class FixSink(Protocol):
+    async def add(self, fixes: Sequence[Fix]) -> int: ...
+
+
+class EventSink(Protocol):
+    async def enqueue(self, events: list[NewEvent]) -> list[bool]: ...
+
+
+async def store(message: Message, *, locations: FixSink, events: EventSink) -> None:
+    """Durable before returning: fixes in one SQLite commit, places in the event journal."""
+    if message.fixes:
+        await locations.add(message.fixes)
+    if message.events:
+        await events.enqueue(message.events)

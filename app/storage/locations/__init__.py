@@ -1,0 +1,9 @@
+"""Location fixes, stored compactly apart from the event log (see `store`).
+
+Code outside this package uses only the names below.
+"""
+
+from app.storage.locations.fix import FIX_PREFIX, LOCATION, Fix, fix_from_record
+from app.storage.locations.store import LocationStore
+
+__all__ = ["FIX_PREFIX", "LOCATION", "Fix", "LocationStore", "fix_from_record"]
