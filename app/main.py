@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 import app as hearth
-from app.api.deps import require_token
+from app.api.deps import AuthFirst, require_token
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimit, RequestContext
 from app.api.routes import (
@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (status, phone, events, blog, backups, jobs, metrics, fallback):
         api.include_router(module.router, dependencies=protected)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    api.add_middleware(AuthFirst)
     api.state.metrics_registry = registry = new_registry()
     api.add_middleware(
         RequestContext,

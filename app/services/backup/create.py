@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from app.storage.events import EventStore
 
 log = logging.getLogger(__name__)
-__all__ = ["create_backup", "list_backups", "prune", "store_export", "store_snapshot"]
+__all__ = [
+    "clear_leftovers",
+    "create_backup",
+    "list_backups",
+    "prune",
+    "store_export",
+    "store_snapshot",
+]
 
 COPIED = ["chroma", "state"]
 VERIFY_TIMEOUT_S = 1800.0
@@ -45,7 +52,7 @@ Snapshot = Callable[[], Awaitable[dict[str, Any]]]
 Export = Callable[[dict[str, Any]], AsyncIterator[bytes]]
 
 
-def _clear_leftovers(backups_dir: Path) -> None:
+def clear_leftovers(backups_dir: Path) -> None:
     """A backup cut short by a crash leaves a staging dir or a temp archive behind."""
     for path in backups_dir.glob(".staging-hearth-*"):
         shutil.rmtree(path, ignore_errors=True)
@@ -143,7 +150,7 @@ async def create_backup(
             raise ValueError("a logical backup needs the store (or an export function)")
         export = store_export(store)
     ensure_private_dir(backups_dir)
-    await anyio.to_thread.run_sync(_clear_leftovers, backups_dir)
+    await anyio.to_thread.run_sync(clear_leftovers, backups_dir)
     started = clock()
     try:
         await asyncio.wait_for(flush(), flush_timeout)

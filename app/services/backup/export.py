@@ -67,7 +67,13 @@ async def export_lines(
     *,
     stats: dict[str, Any] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The export, as chunks of complete lines; `stats["total"]` counts events written."""
+    """The export, as chunks of complete lines; `stats["total"]` counts events written.
+
+    The first batch of events is fetched before the first line is yielded, so a store
+    that is away fails the request (503) instead of cutting a 200 stream short.
+    """
+    batches = aiter(store.export_batches(IMPORT_BATCH))
+    first = await anext(batches, None)
     total, by_type = store.counts()
     yield _line(
         {
@@ -82,9 +88,11 @@ async def export_lines(
         text = content.decode("utf-8") if isinstance(content, bytes) else content
         yield _line({"kind": "state", "name": name, "content": text})
     written = 0
-    async for batch in store.export_batches(IMPORT_BATCH):
+    batch = first
+    while batch is not None:
         written += len(batch)
         yield await anyio.to_thread.run_sync(_event_lines, batch)
+        batch = await anext(batches, None)
     if stats is not None:
         stats["total"] = written
 
