@@ -59,6 +59,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, StoreUnavailableError):
             log.warning("%s: %s", type(exc).__name__, exc)
             return _unavailable(str(exc), exc.retry_after)
+        if isinstance(exc, InvalidInputError):
+            return JSONResponse({"detail": invalid(str(exc))}, status_code=422)
         for kind, status in STATUS:
             if isinstance(exc, kind):
                 if status >= 500:
@@ -94,7 +96,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400 and exc.__cause__ is not None:
             # FastAPI's "error parsing the body" (invalid UTF-8, a 5000-digit number):
             # the contract makes every unusable body a validation error.
-            return JSONResponse({"detail": "request body is not valid JSON"}, status_code=422)
+            detail = invalid("request body is not valid JSON", "json_invalid")
+            return JSONResponse({"detail": detail}, status_code=422)
+        if exc.status_code == 422 and isinstance(exc.detail, str):
+            # Every 422 has the documented shape (a list of {loc, msg, type}).
+            return JSONResponse({"detail": invalid(exc.detail)}, status_code=422)
         return await http_exception_handler(request, exc)
 
     app.add_exception_handler(HearthError, hearth_error)
@@ -106,6 +112,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 RETRY_AFTER_S = 5
+
+
+def invalid(message: str, kind: str = "value_error") -> list[dict[str, Any]]:
+    """A 422 `detail` in FastAPI's documented shape, for errors found after parsing."""
+    return [{"loc": ["body"], "msg": message, "type": kind}]
 
 
 def _unavailable(detail: str, retry_after: int) -> JSONResponse:

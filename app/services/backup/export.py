@@ -17,6 +17,7 @@ from typing import IO, Any, Protocol
 import anyio.to_thread
 
 from app.errors import HearthError
+from app.services.backup.check import CheckState, check_export, summary
 from app.storage.events import AddResult
 
 FORMAT = 1
@@ -27,11 +28,14 @@ WriteState = Callable[[str, str], Awaitable[None]]
 
 
 class ImportFormatError(HearthError):
-    """The file is not a Hearth export (or is cut short); nothing after the bad line is read."""
+    """The file is not a Hearth export, or has bad lines; nothing was imported."""
 
 
 class ExportableStore(Protocol):
     embedder_name: str
+
+    @property
+    def embedder_dim(self) -> int: ...
 
     def counts(self) -> tuple[int, dict[str, int]]: ...
 
@@ -138,8 +142,18 @@ async def import_file(
     *,
     write_state: WriteState | None,
     progress: Progress | None = None,
+    check_state: CheckState | None = None,
 ) -> dict[str, Any]:
-    """Load an export; safe to repeat (events are matched by id). Returns counts."""
+    """Load an export; safe to repeat (events are matched by id). Returns counts.
+
+    The whole file is checked first (`app.services.backup.check`): any bad line and
+    nothing is imported, state files included.
+    """
+    problems = await anyio.to_thread.run_sync(
+        check_export, path, store.embedder_name, store.embedder_dim, check_state
+    )
+    if problems:
+        raise ImportFormatError(summary(problems))
     fh = await anyio.to_thread.run_sync(path.open, "rb")
     try:
         lines = _Lines(fh)

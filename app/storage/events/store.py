@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import logging
 import time
 import uuid
@@ -28,7 +29,7 @@ from typing import Any
 import anyio.to_thread
 from chromadb.api.models.Collection import Collection
 
-from app.errors import StoreBusyError, StoreUnavailableError
+from app.errors import HearthError, StoreBusyError, StoreUnavailableError
 from app.storage.embeddings import Embedder
 from app.storage.events import chroma, transfer
 from app.storage.events.codec import (
@@ -48,6 +49,7 @@ from app.storage.events.writer import EventWriter
 from app.storage.gate import WriteGate
 
 log = logging.getLogger(__name__)
+WATCH_S = 2.0  # server mode: how soon /health notices an outage, and its end
 FLUSH_WAIT_S = 8.0  # under the API's 10 s: a route waiting on the outbox answers in time
 
 
@@ -73,6 +75,7 @@ class EventStore:
         self._outbox: Outbox
         self._search = Searcher(collection, index, self.link)
         self.remote = False  # a Chroma server, not the embedded store
+        self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -99,7 +102,17 @@ class EventStore:
             index.add(event.id, event.timestamp, event.type)
         store._outbox = Outbox(outbox_path, store._writer.store, gate)
         store._outbox.start(fresh)
+        if chroma_url:
+            store._watcher = asyncio.create_task(store._watch(), name="chroma-watch")
         return store
+
+    async def _watch(self) -> None:
+        """A Chroma server's outage (and its end) is noticed even when nothing is written."""
+        while True:
+            await asyncio.sleep(WATCH_S)
+            with contextlib.suppress(HearthError):
+                if not self.link.degraded or self.link.down_since is not None:
+                    await self.link.call(self.collection.count)
 
     # -- writing ---------------------------------------------------------------
 
@@ -262,6 +275,10 @@ class EventStore:
             await self._writer.resync(list(latest))
             raise
 
+    @property
+    def embedder_dim(self) -> int:
+        return self._embedder.dim
+
     # -- reading ---------------------------------------------------------------
 
     def known(self, event_id: str) -> bool:
@@ -413,6 +430,10 @@ class EventStore:
             ) from None
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         try:
             await self._outbox.close()
         finally:
