@@ -109,6 +109,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.format == "daylio":
         return _import_daylio(settings, Path(args.file))
+    if not Path(args.file).is_file():
+        print(f"hearth import: no file at {args.file}", file=sys.stderr)
+        return 2
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         return await import_file(

@@ -142,7 +142,7 @@ def test_chroma_outage_queues_writes_and_delivers_them_once(tmp_path: Path) -> N
                 wanted = {f"crash-{i}" for i in range(4)}
                 wait_for(lambda: wanted <= set(chroma_ids(port)))
                 ids = chroma_ids(port)
-                assert len(ids) == len(set(ids)) == 10 - 1 + 4
+                assert len(ids) == len(set(ids)) == 11 - 1 + 4
                 assert timed(c, "GET", "/v1/events/crash-3").json()["text"] == "crash 3"
     finally:
         server.stop()

@@ -8,7 +8,7 @@ that Starlette gives a path it knows.
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.routing import APIRoute
+from starlette.routing import Match
 
 router = APIRouter(include_in_schema=False)
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -26,11 +26,16 @@ async def unknown(rest: str, request: Request) -> None:
 
 
 def _allowed(request: Request) -> set[str]:
-    """The methods the other routes accept for this exact path."""
-    path = request.url.path
+    """The methods the other routes accept for this exact path (only asked on a miss)."""
+    others = [
+        route
+        for route in request.app.router.routes
+        if getattr(route, "original_router", None) is not router
+        and getattr(route, "endpoint", None) is not unknown
+    ]
     allowed: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, APIRoute) and route.endpoint is not unknown:
-            if route.path_regex.match(path):
-                allowed |= route.methods or set()
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in others):
+            allowed.add(method)
     return allowed
