@@ -6,6 +6,8 @@ Retry-After, /health says "degraded", and every request is answered within 10 s.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,3 +148,47 @@ def test_chroma_outage_queues_writes_and_delivers_them_once(tmp_path: Path) -> N
                 assert timed(c, "GET", "/v1/events/crash-3").json()["text"] == "crash 3"
     finally:
         server.stop()
+
+
+def chroma_pid(chroma_dir: Path) -> int:
+    wanted = str(chroma_dir / "db")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                args = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"run" in args and wanted.encode() in args:
+                return int(entry.name)
+    raise AssertionError("chroma server process not found")
+
+
+def test_a_hanging_chroma_call_is_503_in_time_and_not_piled_up(tmp_path: Path) -> None:
+    chroma_dir = tmp_path / "chroma"
+    server = ServerProcess(tmp_path / "data", token=ADMIN_TOKEN, HEARTH_STORE_TIMEOUT_S="2")
+    with chroma_server(chroma_dir) as url:
+        server.env["HEARTH_CHROMA_URL"] = url
+        pid = chroma_pid(chroma_dir)
+        try:
+            server.start()
+            with server.client() as c:
+                assert c.post("/v1/events", json=notes("up", 2)).status_code == 200
+                os.kill(pid, signal.SIGSTOP)  # accepts connections, never answers
+                try:
+                    started = time.monotonic()
+                    r = timed(c, "GET", "/v1/events/up-0")
+                    assert_unavailable(r)
+                    assert time.monotonic() - started < 4
+                    # Busy: the next calls are refused at once, not queued behind it.
+                    for _ in range(5):
+                        started = time.monotonic()
+                        assert_unavailable(timed(c, "GET", "/v1/search", params={"q": "up"}))
+                        assert time.monotonic() - started < 1.5
+                    assert timed(c, "GET", "/health").json() == {"status": "degraded"}
+                    assert timed(c, "PUT", "/v1/mood", json={"mood": "ok"}).status_code == 200
+                finally:
+                    os.kill(pid, signal.SIGCONT)
+                wait_for(lambda: timed(c, "GET", "/health").json() == {"status": "ok"}, 30)
+                assert timed(c, "GET", "/v1/events/up-0").status_code == 200
+        finally:
+            server.stop()

@@ -27,7 +27,7 @@ from app.errors import StorageFullError, StoreBusyError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-WORKERS = 4
+WORKERS = 8
 _FULL = ("disk is full", "No space left", "database or disk is full")
 
 

@@ -435,6 +435,7 @@ class EventStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         try:
-            await self._outbox.close()
+            # While Chroma is away the journal keeps the events for the next start.
+            await self._outbox.close(timeout=1.0 if self.link.degraded else 30.0)
         finally:
             self.link.close()

@@ -21,6 +21,7 @@ import anyio.to_thread
 import numpy as np
 from chromadb.api.models.Collection import Collection
 
+from app.errors import StoreUnavailableError
 from app.storage.embeddings import Embedder
 from app.storage.events.codec import to_chroma
 from app.storage.events.index import EventIndex
@@ -67,6 +68,8 @@ class EventWriter:
         written: list[str] = []
         try:
             await self._store(events, written)
+        except StoreUnavailableError:
+            raise  # the caller queues the whole batch in the outbox: upserts, so no harm
         except BaseException:
             if atomic and written:
                 await self._take_back(written)
