@@ -30,8 +30,7 @@ from app.services.moods import MoodLog
 from app.services.phone import PhoneSync
 from app.services.status import StatusService
 from app.storage.embeddings import get_embedder
-from app.storage.events import EventStore
-from app.storage.events.link import StoreLink
+from app.storage.events import EventStore, StoreLink
 from app.storage.files import ensure_private_dir
 from app.storage.gate import WriteGate
 from app.storage.lock import DataDirLock

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from app.values import is_number
 
 FORMAT = 1
 MAX_LISTED = 50
@@ -24,16 +25,8 @@ _TYPE = re.compile(r"^[a-z0-9_.-]{1,64}$")
 CheckState = Callable[[str, str], str | None]
 
 
-def _number(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
-
-
 def _scalar(value: object) -> bool:
-    return isinstance(value, str | bool) or _number(value)
+    return isinstance(value, str | bool) or is_number(value)
 
 
 def event_problem(obj: dict[str, Any], dim: int | None) -> str | None:
@@ -45,9 +38,9 @@ def event_problem(obj: dict[str, Any], dim: int | None) -> str | None:
         return "type must be 1-64 characters of a-z 0-9 _ . -"
     if not isinstance(text, str) or not text:
         return "text must be a non-empty string"
-    if not _number(obj.get("timestamp")):
+    if not is_number(obj.get("timestamp")):
         return "timestamp must be a number"
-    if obj.get("received_at") is not None and not _number(obj.get("received_at")):
+    if obj.get("received_at") is not None and not is_number(obj.get("received_at")):
         return "received_at must be a number"
     metadata = obj.get("metadata")
     if metadata is not None and not (
@@ -56,7 +49,7 @@ def event_problem(obj: dict[str, Any], dim: int | None) -> str | None:
         return "metadata must map names to strings, numbers or booleans"
     vector = obj.get("embedding")
     if vector is not None:
-        if not isinstance(vector, list) or not all(_number(x) for x in vector):
+        if not isinstance(vector, list) or not all(is_number(x) for x in vector):
             return "embedding must be a list of numbers"
         if dim is not None and len(vector) != dim:
             return f"embedding has {len(vector)} values, this install's model uses {dim}"
