@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -73,7 +74,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
             restore(
                 Path(args.archive),
                 settings.data_dir,
-                progress=print,
+                progress=lambda message: print(message, file=sys.stderr),
                 chroma_url=settings.chroma_url,
             )
         )
@@ -82,6 +83,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from app.services.backup.export import export_lines
+    from app.storage.files import fsync_dir
 
     target = Path(args.file)
 
@@ -95,7 +97,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             async for chunk in chunks:
                 out.write(chunk)
                 lines += chunk.count(b"\n")
+            out.flush()
+            os.fsync(out.fileno())  # the export is someone's only copy: durable, then named
         tmp.replace(target)
+        fsync_dir(target.parent)
         return {"file": str(target), "lines": lines}
 
     print_json(offline(settings, work))
@@ -103,10 +108,13 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from app.services.backup.export import import_file
+    from app.services.backup.export import ImportFormatError, import_file
 
     if args.format == "daylio":
         return _import_daylio(settings, Path(args.file))
+    if not Path(args.file).is_file():
+        print(f"hearth import: no file at {args.file}", file=sys.stderr)
+        return 2
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         return await import_file(
@@ -115,9 +123,18 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             write_state=runtime.state.import_file,
             progress=lambda message: print(message, file=sys.stderr),
             locations=runtime.locations,
+            check_state=runtime.state.check_file,
         )
 
-    print_json(offline(settings, work))
+    try:
+        result = offline(settings, work)
+    except ImportFormatError as exc:  # bad lines: named on stderr, nothing imported
+        print(f"hearth import: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"hearth import: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print_json(result)
     return 0
 
 

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     backup_stale_hours: float = Field(48.0, gt=0)
     mood_reminder: str | None = None
 
+    # Faults: the free-space margin under which writes are refused (507; either limit,
+    # 0 turns it off), and how long a request waits for one Chroma call (then 503).
+    min_free_bytes: int = Field(64 * 1024 * 1024, ge=0)
+    min_free_percent: float = Field(2.0, ge=0, le=50)
+    store_timeout_s: float = Field(5.0, gt=0, le=8)
+
     @field_validator("trusted_proxies", "blog_urls", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:

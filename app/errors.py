@@ -15,6 +15,22 @@ class StorageFullError(StorageError):
     """The disk is full (mapped to 507)."""
 
 
+class LowSpaceError(StorageFullError):
+    """Free space is under the configured margin: writes are refused before they start (507)."""
+
+
+class StoreUnavailableError(HearthError):
+    """The event store (a Chroma server) cannot be reached: 503 with Retry-After."""
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreBusyError(StoreUnavailableError):
+    """An earlier store call overran its time limit and still runs: new calls wait (503)."""
+
+
 class DataDirLockedError(HearthError):
     """Another process owns the data directory."""
 

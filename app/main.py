@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 import app as hearth
 from app.api.auth import require_token
+from app.api.deps import AuthFirst
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodyLimit, RequestContext
 from app.api.routes import (
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (*routers, notifications, fallback):
         api.include_router(module.router, dependencies=protected)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    api.add_middleware(AuthFirst)
     api.state.metrics_registry = registry = new_registry()
     api.add_middleware(
         RequestContext,

@@ -23,6 +23,7 @@ from app.config import Settings
 from app.errors import ConfigError, StorageError
 from app.jobs.registry import build_jobs
 from app.jobs.scheduler import JobRunner
+from app.services.backup.create import clear_leftovers
 from app.services.blog import BlogService
 from app.services.blog.feeds import feeds_document
 from app.services.blog.fetch import make_http_client
@@ -31,11 +32,12 @@ from app.services.notify import Notifier, build_notifier
 from app.services.phone import PhoneSync
 from app.services.status import StatusService
 from app.storage.embeddings import get_embedder
-from app.storage.events import EventStore
+from app.storage.events import EventStore, StoreLink
 from app.storage.files import ensure_private_dir
 from app.storage.gate import WriteGate
 from app.storage.locations import LocationStore
 from app.storage.lock import DataDirLock
+from app.storage.space import SpaceGuard
 from app.storage.state import StateManager
 from app.storage.tokens import TokenStore
 
@@ -72,7 +74,13 @@ class Runtime:
 
     @classmethod
     async def _build(cls, settings: Settings, lock: DataDirLock) -> Runtime:
-        gate = WriteGate()
+        gate = WriteGate(
+            SpaceGuard(
+                settings.data_dir,
+                min_free_bytes=settings.min_free_bytes,
+                min_free_percent=settings.min_free_percent,
+            )
+        )
         state = StateManager(settings.state_dir, gate=gate, recent_limit=settings.recent_thoughts)
         for warning in await anyio.to_thread.run_sync(state.load):
             log.warning("state: %s", warning)
@@ -104,6 +112,7 @@ class Runtime:
             embedder=embedder,
             outbox_path=settings.state_dir / "outbox.jsonl",
             gate=gate,
+            link=StoreLink(timeout_s=settings.store_timeout_s),
         )
         try:
             return await cls._build_services(settings, lock, gate, state, tokens, events, locations)
@@ -156,6 +165,7 @@ class Runtime:
             tokens=tokens,
             jobs=jobs,
             extra_warnings=lambda: [*blog.warnings(), *notifier.warnings(), *locations.warnings],
+            space=gate.space,
         )
         return cls(
             settings,
@@ -196,6 +206,8 @@ class Runtime:
         # with ~470k objects took 4-6 s on a busy 2-core machine and stalled every request.
         await anyio.to_thread.run_sync(gc.collect)
         gc.freeze()
+        # A backup cut short by a kill leaves its staging copy and temp archive behind.
+        await anyio.to_thread.run_sync(clear_leftovers, self.settings.backups_dir)
         await self.jobs.start()
         self._tasks.append(asyncio.create_task(self._flush_tokens_forever()))
         self._tasks.append(asyncio.create_task(self.notifier.run_forever()))

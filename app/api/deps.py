@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.auth import Principal, require_token
 from app.jobs.scheduler import JobRunner
@@ -37,6 +39,41 @@ def _part(name: str) -> Callable[[Request], Awaitable[Any]]:
 
     get.__name__ = f"get_{name}"
     return get
+
+
+# Routes whose apps authenticate otherwise too (HTTP Basic, ?token=): their own dependency.
+_OWN_AUTH = ("/v1/ingest/", "/v1/import/")
+_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AuthFirst:
+    """The token is checked before a request body is read or parsed.
+
+    FastAPI parses the body before it runs dependencies, so without this a caller with
+    no token could make the server parse 2 MiB bodies and read its parser's errors.
+    The route dependency still runs (it names the caller); this only answers 401 sooner.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in _NO_BODY
+            and (path.startswith("/v1/") or path == "/metrics" or path.startswith("/metrics/"))
+            and not path.startswith(_OWN_AUTH)
+        ):
+            try:
+                await require_token(Request(scope))
+            except HTTPException as exc:
+                response = JSONResponse(
+                    {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 StateDep = Annotated[StateManager, Depends(_part("state"))]

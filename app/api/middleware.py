@@ -73,7 +73,7 @@ class RequestContext:
         client = peer
         if forwarded and peer and self._is_trusted(peer):
             candidate = forwarded.decode("latin-1").split(",")[-1].strip()
-            if candidate:
+            if _is_ip(candidate):  # anything else is log forgery, not an address
                 client = candidate
                 scope = {**scope, "client": (client, 0)}
         status = 500
@@ -145,6 +145,14 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _too_large(limit: int) -> str:

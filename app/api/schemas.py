@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from pydantic import (
@@ -16,6 +17,7 @@ from pydantic import (
 from app.values import parse_iso
 
 MAX_TS = 1e11  # year 5138: anything larger is a unit mistake (milliseconds)
+MAX_CLOCK_SKEW_S = 86400.0  # as for moods (app.services.phone): a wild clock is refused
 
 
 def _epoch(value: object) -> object:
@@ -33,7 +35,24 @@ def _epoch(value: object) -> object:
     return value
 
 
-Timestamp = Annotated[float, Field(ge=0, le=MAX_TS, allow_inf_nan=False)]
+def _not_bool(value: object) -> object:
+    """JSON `false` would otherwise pass as the time 0.0."""
+    if isinstance(value, bool):
+        raise ValueError("a time must be a number of epoch seconds, not a boolean")
+    return value
+
+
+def _not_far_future(value: float | None) -> float | None:
+    """Newest-first views (the digest, /v1/state `updated_at`) would be pinned for years."""
+    if value is not None and value > time.time() + MAX_CLOCK_SKEW_S:
+        raise ValueError("more than a day ahead of the server's clock; check the device time")
+    return value
+
+
+Timestamp = Annotated[
+    float, Field(ge=0, le=MAX_TS, allow_inf_nan=False), BeforeValidator(_not_bool)
+]
+ClientTime = Annotated[Timestamp, AfterValidator(_not_far_future)]
 QueryTime = Annotated[Timestamp, BeforeValidator(_epoch)]
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{1,64}$")]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
@@ -65,14 +84,14 @@ class MoodIn(Strict):
 class ThoughtIn(Strict):
     text: Annotated[str, StringConstraints(min_length=1, max_length=10000)]
     id: ClientId | None = None
-    created_at: Timestamp | None = None
+    created_at: ClientTime | None = None
 
 
 class EventIn(Strict):
     id: ClientId | None = None
     type: EventType
     text: Annotated[str, StringConstraints(min_length=1, max_length=32768)]
-    timestamp: Timestamp | None = None
+    timestamp: ClientTime | None = None
     metadata: Annotated[dict[MetaKey, MetaValue], AfterValidator(_max_32)] = {}
 
 

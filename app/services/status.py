@@ -20,6 +20,7 @@ import app
 from app.config import Settings
 from app.services.backup.catalog import list_backups
 from app.storage.events import EventStore
+from app.storage.space import SpaceGuard
 from app.storage.state import StateManager
 from app.storage.tokens import TokenStore
 
@@ -43,7 +44,9 @@ class StatusService:
         tokens: TokenStore,
         jobs: JobsView,
         extra_warnings: Callable[[], list[str]] = list,
+        space: SpaceGuard | None = None,
     ) -> None:
+        self.space = space
         self.settings = settings
         self.events = events
         self.state = state
@@ -57,6 +60,14 @@ class StatusService:
     def no_token(self) -> bool:
         """Neither an admin token nor a device token: every /v1 route answers 401."""
         return not self.settings.api_token and self.tokens.count == 0
+
+    def health(self) -> str:
+        """ok | degraded (event store away or busy, disk under the margin) | unhealthy."""
+        if not self.storage_ok():
+            return "unhealthy"
+        if self.events.link.degraded or (self.space is not None and self.space.low):
+            return "degraded"
+        return "ok"
 
     def storage_ok(self) -> bool:
         state_dir = self.settings.state_dir
@@ -87,6 +98,11 @@ class StatusService:
 
     def warnings(self) -> list[str]:
         found = [*self.state.warnings, *self.events.warnings]
+        store = self.events.link.state()
+        if store:
+            found.append(store)
+        if self.space is not None and self.space.low:
+            found.append("disk nearly full: writes are refused until space is freed")
         if self.tokens.warning:
             found.append(self.tokens.warning)
         found += self.jobs.warnings

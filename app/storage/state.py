@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,15 @@ def decode_blog_cache(data: bytes) -> list[Json]:
     return raw
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _line(text: object) -> str:
+    """One plain line: whitespace collapsed, control characters (ESC ...) dropped, so
+    `cat recent_thoughts.txt` cannot be made to move the cursor or recolour a terminal."""
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
 def _fmt_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
 
@@ -83,17 +93,18 @@ def render_recent(thoughts: list[Json], posts: list[Json], *, limit: int) -> str
     if not thoughts:
         lines.append("(none yet)")
     for item in thoughts[:limit]:
-        lines.append(f"{_fmt_time(item['created_at'])}  {' '.join(item['text'].split())}")
+        lines.append(f"{_fmt_time(item['created_at'])}  {_line(item['text'])}")
     lines += ["", "Recent blog posts", "================="]
     if not posts:
         lines.append("(none yet)")
     for post in posts[:limit]:
         when = post.get("published_at") or post.get("scraped_at") or 0
-        lines.append(f"{post.get('title') or post.get('url', '')} ({_fmt_time(when)[:10]})")
+        title = _line(post.get("title") or post.get("url", ""))
+        lines.append(f"{title} ({_fmt_time(when)[:10]})")
         if post.get("summary"):
-            lines.append(f"  {' '.join(str(post['summary']).split())}")
+            lines.append(f"  {_line(post['summary'])}")
         if post.get("url"):
-            lines.append(f"  {post['url']}")
+            lines.append(f"  {_line(post['url'])}")
     return "\n".join(lines) + "\n"
 
 
@@ -154,6 +165,16 @@ class StateManager:
     def snapshot(self) -> dict[str, bytes | str]:
         """File name -> current content, for export."""
         return {doc.path.name: doc.encode(doc.value).decode() for doc in self.documents}
+
+    def check_file(self, name: str, content: str) -> str | None:
+        """Why `content` cannot replace the state file `name` (None: it can, or unknown)."""
+        for doc in self.documents:
+            if doc.path.name == name:
+                try:
+                    doc.decode(content.encode())
+                except (ValueError, TypeError, KeyError, UnicodeError) as exc:
+                    return str(exc) or exc.__class__.__name__
+        return None
 
     async def import_file(self, name: str, content: str) -> None:
         """Replace one state file from an export; unknown names are ignored."""

@@ -63,6 +63,8 @@ def test_backup_during_storm_restores_with_the_cli(server: ServerProcess, tmp_pa
     target = tmp_path / "restored"
     restored = run_cli("restore", str(archive), data_dir=target, timeout=300)
     assert restored.returncode == 0, restored.stderr
+    assert isinstance(json.loads(restored.stdout), dict)  # only the JSON result on stdout
+    assert "checking and extracting" in restored.stderr  # progress goes to stderr
     fresh = ServerProcess(target, token=ADMIN_TOKEN)
     fresh.start()
     try:
@@ -114,6 +116,7 @@ def test_export_then_import_into_an_empty_install(server: ServerProcess, tmp_pat
     dump = tmp_path / "dump.ndjson"
     exported = run_cli("export", str(dump), data_dir=server.data_dir)
     assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["lines"] == len(dump.read_text().splitlines())
     header = json.loads(dump.read_text().splitlines()[0])
     assert header["kind"] == "header"
 

@@ -18,12 +18,15 @@ CHROMA_BIN = Path(sys.executable).with_name("chroma")
 
 
 @contextmanager
-def chroma_server(path: Path, timeout: float = 60) -> Iterator[str]:
-    """Start `chroma run --path path/db` on a free port; yield its URL; stop it."""
+def chroma_server(path: Path, timeout: float = 60, port: int | None = None) -> Iterator[str]:
+    """Start `chroma run --path path/db` on `port` (default: a free one); yield its URL; stop it.
+
+    Stopping and starting it again on the same path and port is an outage and its end.
+    """
     path.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     log_path = path / "server.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [str(CHROMA_BIN), "run", "--path", str(path / "db"), "--port", str(port)],
             stdout=log,

@@ -6,6 +6,7 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from app.api.answers import EventOut, EventPage, EventsAdded, SearchResults
 from app.api.deps import EventsDep, LocationsDep, PhoneDep
@@ -64,7 +65,8 @@ async def list_events(
             type=type, since=since, until=until, limit=limit, cursor=cursor
         )
     except ValueError as exc:
-        raise HTTPException(422, f"invalid cursor: {exc}") from exc
+        where = {"loc": ("query", "cursor"), "msg": f"invalid cursor: {exc}", "type": "value_error"}
+        raise RequestValidationError([where]) from exc
     return {"items": [e.to_api() for e in items], "next_cursor": next_cursor}
 
 

@@ -13,6 +13,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
 async def health(service: StatusDep) -> JSONResponse:
-    if service.storage_ok():
-        return JSONResponse({"status": "ok"})
-    return JSONResponse({"status": "unhealthy"}, status_code=503)
+    """ "degraded" (still 200): the event store is away or busy, or the disk is under the
+    free-space margin; state routes keep answering, writes queue or are refused (507)."""
+    status = service.health()
+    return JSONResponse({"status": status}, status_code=503 if status == "unhealthy" else 200)

@@ -12,9 +12,12 @@ In Chroma-server mode there is no directory to copy: events go in as an NDJSON e
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import logging
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -35,17 +38,25 @@ if TYPE_CHECKING:
     from app.storage.events import EventStore
 
 log = logging.getLogger(__name__)
-__all__ = ["create_backup", "list_backups", "prune", "store_export", "store_snapshot"]
+__all__ = [
+    "clear_leftovers",
+    "create_backup",
+    "list_backups",
+    "prune",
+    "store_export",
+    "store_snapshot",
+]
 
 COPIED = ["chroma", "state"]
 VERIFY_TIMEOUT_S = 1800.0
+PR_SET_PDEATHSIG = 1
 FLUSH_TIMEOUT_S = 10.0
 
 Snapshot = Callable[[], Awaitable[dict[str, Any]]]
 Export = Callable[[dict[str, Any]], AsyncIterator[bytes]]
 
 
-def _clear_leftovers(backups_dir: Path) -> None:
+def clear_leftovers(backups_dir: Path) -> None:
     """A backup cut short by a crash leaves a staging dir or a temp archive behind."""
     for path in backups_dir.glob(".staging-hearth-*"):
         shutil.rmtree(path, ignore_errors=True)
@@ -92,6 +103,16 @@ def store_export(store: EventStore) -> Export:
     return export
 
 
+def die_with_parent() -> None:
+    """In the verify child, before exec: SIGKILL it when the server dies (Linux prctl),
+    so a killed server leaves no verifier running against a half-written data dir."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+
+
 async def run_verify(archive: Path) -> tuple[bool, str]:
     """`python -m app.services.backup.verify` in its own process: (ok, its summary or its error)."""
     root = str(Path(__file__).resolve().parents[2])
@@ -102,6 +123,7 @@ async def run_verify(archive: Path) -> tuple[bool, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "app.services.backup.verify", str(archive),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        preexec_fn=die_with_parent,
     )  # fmt: skip
     try:
         out, err = await asyncio.wait_for(proc.communicate(), VERIFY_TIMEOUT_S)
@@ -143,7 +165,7 @@ async def create_backup(
             raise ValueError("a logical backup needs the store (or an export function)")
         export = store_export(store)
     ensure_private_dir(backups_dir)
-    await anyio.to_thread.run_sync(_clear_leftovers, backups_dir)
+    await anyio.to_thread.run_sync(clear_leftovers, backups_dir)
     started = clock()
     try:
         await asyncio.wait_for(flush(), flush_timeout)

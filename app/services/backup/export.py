@@ -17,6 +17,7 @@ from typing import IO, Any, Protocol
 import anyio.to_thread
 
 from app.errors import HearthError
+from app.services.backup.check import CheckState, check_export, summary
 from app.storage.events import AddResult
 from app.storage.locations import LOCATION, Fix, fix_from_record
 
@@ -28,11 +29,14 @@ WriteState = Callable[[str, str], Awaitable[None]]
 
 
 class ImportFormatError(HearthError):
-    """The file is not a Hearth export (or is cut short); nothing after the bad line is read."""
+    """The file is not a Hearth export, or has bad lines; nothing was imported."""
 
 
 class ExportableStore(Protocol):
     embedder_name: str
+
+    @property
+    def embedder_dim(self) -> int: ...
 
     def counts(self) -> tuple[int, dict[str, int]]: ...
 
@@ -79,7 +83,13 @@ async def export_lines(
     stats: dict[str, Any] | None = None,
     locations: FixStore | None = None,
 ) -> AsyncIterator[bytes]:
-    """The export, as chunks of complete lines; `stats["total"]` counts events written."""
+    """The export, as chunks of complete lines; `stats["total"]` counts events written.
+
+    The first batch of events is fetched before the first line is yielded, so a store
+    that is away fails the request (503) instead of cutting a 200 stream short.
+    """
+    batches = aiter(store.export_batches(IMPORT_BATCH))
+    first = await anext(batches, None)
     total, by_type = store.counts()
     yield _line(
         {
@@ -95,9 +105,11 @@ async def export_lines(
         text = content.decode("utf-8") if isinstance(content, bytes) else content
         yield _line({"kind": "state", "name": name, "content": text})
     written = 0
-    async for batch in store.export_batches(IMPORT_BATCH):
+    batch = first
+    while batch is not None:
         written += len(batch)
         yield await anyio.to_thread.run_sync(_event_lines, batch)
+        batch = await anext(batches, None)
     if stats is not None:
         stats["total"] = written
     if locations is not None:
@@ -147,8 +159,18 @@ async def import_file(
     write_state: WriteState | None,
     progress: Progress | None = None,
     locations: FixStore | None = None,
+    check_state: CheckState | None = None,
 ) -> dict[str, Any]:
-    """Load an export; safe to repeat (events are matched by id). Returns counts."""
+    """Load an export; safe to repeat (events are matched by id). Returns counts.
+
+    The whole file is checked first (`app.services.backup.check`): any bad line and
+    nothing is imported, state files included.
+    """
+    problems = await anyio.to_thread.run_sync(
+        check_export, path, store.embedder_name, store.embedder_dim, check_state
+    )
+    if problems:
+        raise ImportFormatError(summary(problems))
     fh = await anyio.to_thread.run_sync(path.open, "rb")
     try:
         lines = _Lines(fh)

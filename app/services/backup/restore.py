@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +67,10 @@ def _swap(data_dir: Path, restored: Path, tops: list[str]) -> Path:
     return aside
 
 
+def _to_stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
 async def _import_logical(
     export: Path, data_dir: Path, chroma_url: str | None, progress: Progress
 ) -> dict[str, Any]:
@@ -93,7 +98,7 @@ def restore(
     archive: Path,
     data_dir: Path,
     *,
-    progress: Progress = print,
+    progress: Progress | None = None,
     chroma_url: str | None = None,
 ) -> dict[str, Any]:
     """Blocking. Raises ArchiveCorruptError (data untouched) or BackupError."""
@@ -102,6 +107,7 @@ def restore(
     ensure_private_dir(data_dir)
     scratch = _unique(data_dir / f".restore-{_stamp()}")
     scratch.mkdir(mode=0o700)
+    progress = progress or _to_stderr  # stdout is for the JSON result
     try:
         progress(f"checking and extracting {archive.name} ...")
         manifest = extract_verified(archive, scratch)

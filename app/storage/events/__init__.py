@@ -3,7 +3,8 @@
 Code outside this package uses only the names below.
 """
 
+from app.storage.events.link import StoreLink
 from app.storage.events.store import EventStore
 from app.storage.events.types import AddResult, Event, NewEvent, Scalar
 
-__all__ = ["AddResult", "Event", "EventStore", "NewEvent", "Scalar"]
+__all__ = ["AddResult", "Event", "EventStore", "NewEvent", "Scalar", "StoreLink"]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import anyio.to_thread
 
+from app.errors import StorageError, StoreUnavailableError
 from app.storage.events.types import Event
 from app.storage.files import FILE_MODE, atomic_write, fsync_dir, storage_error
 from app.storage.gate import WriteGate
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 Sink = Callable[[list[Event]], Awaitable[None]]
 COMPACT_EVERY = 512
 LINGER_S = 0.1  # let a burst of phone writes gather into one embedding batch
+MAX_RETRY_S = 5.0  # after an outage, queued events reach Chroma within seconds
 
 
 def encode_line(event: Event) -> bytes:
@@ -178,12 +180,18 @@ class Outbox:
                 batch = list(itertools.islice(self.pending.values(), self._batch))
                 try:
                     await self._sink(batch)
+                except (StorageError, StoreUnavailableError) as exc:
+                    # Expected while Chroma is away or the disk is full: no traceback.
+                    log.warning("outbox: %d events wait (%s); retrying", len(batch), exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, MAX_RETRY_S)
+                    continue
                 except Exception:
                     log.exception(
                         "outbox: writing %d events to Chroma failed; retrying", len(batch)
                     )
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, 30.0)
+                    delay = min(delay * 2, MAX_RETRY_S)
                     continue
                 delay = 0.5
                 for event in batch:
@@ -201,7 +209,7 @@ class Outbox:
         if self.pending and self._since_compact < COMPACT_EVERY:
             return
         try:
-            async with self._gate.write(), self._lock:
+            async with self._gate.write(frees=not self.pending), self._lock:
                 remaining = b"".join(encode_line(e) for e in self.pending.values())
                 await anyio.to_thread.run_sync(self._rewrite, remaining)
             self._since_compact = 0
@@ -221,12 +229,17 @@ class Outbox:
         finally:
             os.close(fd)
 
-    async def flush(self) -> None:
+    async def flush(self, timeout: float | None = None) -> None:
         """Wait until everything put before this call is in Chroma (journal compacted).
 
         Only what was put so far: under steady phone traffic the queue is never empty,
-        and a backup or an export waiting for that would wait forever.
+        and a backup or an export waiting for that would wait forever. With Chroma away
+        it would wait for as long as the outage lasts: `timeout` bounds the wait
+        (TimeoutError); the events stay queued either way.
         """
+        await asyncio.wait_for(self._flush(), timeout)
+
+    async def _flush(self) -> None:
         if self._queue or (self._writer is not None and not self._writer.done()):
             marker: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._queue.append((b"", [], marker))  # appends are in order: when it is done,
@@ -241,7 +254,7 @@ class Outbox:
     async def close(self, timeout: float = 30.0) -> None:
         """Drain, then stop; anything left after `timeout` stays in the journal for next time."""
         try:
-            await asyncio.wait_for(self.flush(), timeout)
+            await self.flush(timeout)
         except TimeoutError:
             log.warning(
                 "outbox: %d events not yet in Chroma; kept in %s", len(self.pending), self.path

@@ -29,6 +29,7 @@ from chromadb.api.models.Collection import Collection
 
 from app.storage.events.codec import from_chroma, score
 from app.storage.events.index import EventIndex
+from app.storage.events.link import StoreLink
 from app.storage.events.types import Event
 
 OVERSAMPLE = 2.0
@@ -41,8 +42,9 @@ Hit = tuple[Event, float]
 
 
 class Searcher:
-    def __init__(self, collection: Collection, index: EventIndex) -> None:
+    def __init__(self, collection: Collection, index: EventIndex, link: StoreLink) -> None:
         self._collection = collection
+        self._link = link
         self._index = index
         self.last_plan = ""
 
@@ -91,10 +93,9 @@ class Searcher:
         until: float | None,
     ) -> list[tuple[str, float]] | None:
         """The top `n` matching ids among `k` unfiltered neighbours, or None if too few."""
-        call = partial(
+        got = await self._link.call(
             self._collection.query, query_embeddings=[vector], n_results=k, include=["distances"]
         )
-        got = await anyio.to_thread.run_sync(call)
         dists = got["distances"]
         assert dists is not None
         index, table = self._index, self._index.vectors
@@ -109,10 +110,9 @@ class Searcher:
 
     async def _query(self, vector: np.ndarray, k: int) -> list[Hit]:
         include: Any = ["documents", "metadatas", "distances"]
-        call = partial(
+        got = await self._link.call(
             self._collection.query, query_embeddings=[vector], n_results=k, include=include
         )
-        got = await anyio.to_thread.run_sync(call)
         docs, metas, dists = got["documents"], got["metadatas"], got["distances"]
         assert docs is not None and metas is not None and dists is not None
         return [
@@ -126,12 +126,11 @@ class Searcher:
         """Fetch the documents of ranked (id, cosine distance) pairs, keeping the order."""
         if not ranked:
             return []
-        call = partial(
+        got = await self._link.call(
             self._collection.get,
             ids=[event_id for event_id, _ in ranked],
             include=["documents", "metadatas"],
         )
-        got = await anyio.to_thread.run_sync(call)
         by_id = {
             event_id: from_chroma(event_id, doc, meta)
             for event_id, doc, meta in zip(

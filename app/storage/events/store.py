@@ -6,6 +6,10 @@ Three rules shape it (numbers in docs/measurements.md):
 - Chroma cannot order results and filters slowly, so paging, counts and filtered search
   come from `EventIndex` and its in-memory vector table (`app.storage.events.search`).
 - The phone's small writes go through the `Outbox`, acked at fsync speed.
+- Every Chroma call goes through the `StoreLink` (a bounded wait). While a Chroma
+  server is away, `add` queues its batch in the same durable outbox (delivered once it is
+  back: writes are upserts by id); reads that the index and the outbox can answer are
+  answered, the others raise `StoreUnavailableError` (503 + Retry-After).
 Export/import live in `app.storage.events.transfer`.
 """
 
@@ -13,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -23,6 +29,7 @@ from typing import Any
 import anyio.to_thread
 from chromadb.api.models.Collection import Collection
 
+from app.errors import HearthError, StoreBusyError, StoreUnavailableError
 from app.storage.embeddings import Embedder
 from app.storage.events import chroma, transfer
 from app.storage.events.codec import (
@@ -33,6 +40,7 @@ from app.storage.events.codec import (
     same_content,
 )
 from app.storage.events.index import EventIndex
+from app.storage.events.link import StoreLink
 from app.storage.events.loader import connect
 from app.storage.events.outbox import Outbox
 from app.storage.events.search import Searcher
@@ -40,22 +48,34 @@ from app.storage.events.types import AddResult, Event, NewEvent
 from app.storage.events.writer import EventWriter
 from app.storage.gate import WriteGate
 
+log = logging.getLogger(__name__)
+WATCH_S = 2.0  # server mode: how soon /health notices an outage, and its end
+FLUSH_WAIT_S = 8.0  # under the API's 10 s: a route waiting on the outbox answers in time
+
 
 class EventStore:
     def __init__(
-        self, collection: Collection, embedder: Embedder, index: EventIndex, gate: WriteGate
+        self,
+        collection: Collection,
+        embedder: Embedder,
+        index: EventIndex,
+        gate: WriteGate,
+        link: StoreLink | None = None,
     ) -> None:
         self.collection = collection
+        self.link = link or StoreLink()
         self.embedder_name = embedder.name
         self.warnings: list[str] = []
         self._embedder = embedder
         self._index = index
         self._gate = gate
-        self._writer = EventWriter(collection, embedder, index, gate)
+        self._writer = EventWriter(collection, embedder, index, gate, self.link)
         self._unwritten = self._writer.unwritten
         self._settling: dict[str, asyncio.Future[None]] = {}
         self._outbox: Outbox
-        self._search = Searcher(collection, index)
+        self._search = Searcher(collection, index, self.link)
+        self.remote = False  # a Chroma server, not the embedded store
+        self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -67,20 +87,32 @@ class EventStore:
         outbox_path: Path,
         gate: WriteGate,
         namespace: str = chroma.DEFAULT_NAMESPACE,
+        link: StoreLink | None = None,
     ) -> EventStore:
         """Connect, check the pinned embedder, load index and vectors, replay the outbox."""
 
         collection, index, recovered, warnings = await anyio.to_thread.run_sync(
             partial(connect, chroma_dir, chroma_url, embedder, outbox_path, namespace)
         )
-        store = cls(collection, embedder, index, gate)
+        store = cls(collection, embedder, index, gate, link)
+        store.remote = chroma_url is not None
         store.warnings = warnings
         fresh = [e for e in recovered if e.id not in index]
         for event in fresh:
             index.add(event.id, event.timestamp, event.type)
         store._outbox = Outbox(outbox_path, store._writer.store, gate)
         store._outbox.start(fresh)
+        if chroma_url:
+            store._watcher = asyncio.create_task(store._watch(), name="chroma-watch")
         return store
+
+    async def _watch(self) -> None:
+        """A Chroma server's outage (and its end) is noticed even when nothing is written."""
+        while True:
+            await asyncio.sleep(WATCH_S)
+            with contextlib.suppress(HearthError):
+                if not self.link.degraded or self.link.down_since is not None:
+                    await self.link.call(self.collection.count)
 
     # -- writing ---------------------------------------------------------------
 
@@ -148,9 +180,23 @@ class EventStore:
         return ids, fresh, flags
 
     async def add(self, events: list[NewEvent]) -> AddResult:
-        """Write new events before returning; a known id is a duplicate, never a 2nd copy."""
-        ids, fresh, _ = await self._write_claimed(events, self._writer.store)
+        """Write new events before returning; a known id is a duplicate, never a 2nd copy.
+
+        All or nothing. While Chroma is away the batch goes to the durable outbox instead
+        (one fsynced append: also all or nothing) and reaches Chroma once it is back.
+        """
+        ids, fresh, _ = await self._write_claimed(events, self._store_or_queue)
         return AddResult(ids=ids, created=len(fresh), duplicates=len(events) - len(fresh))
+
+    async def _store_or_queue(self, fresh: builtins.list[Event]) -> None:
+        if not self.link.degraded:
+            try:
+                await self._writer.store(fresh, atomic=True)
+                return
+            except StoreUnavailableError as exc:
+                log.warning("event store away (%s): %d events queued", exc, len(fresh))
+        await self._outbox.put(fresh)
+        self._unwritten.difference_update(e.id for e in fresh)
 
     async def enqueue(self, events: list[NewEvent]) -> list[bool]:
         """Durable in the journal before returning; in Chroma a moment later."""
@@ -217,7 +263,7 @@ class EventStore:
         now = time.time()
         latest = {e.id or uuid.uuid4().hex: e for e in events}
         if any(event_id in self._outbox.pending for event_id in latest):
-            await self._outbox.flush()
+            await self._drain_first()
         batch = [new_event(new, event_id, now) for event_id, new in latest.items()]
         for event in batch:
             self._index.add(event.id, event.timestamp, event.type)
@@ -228,6 +274,10 @@ class EventStore:
             self._unwritten.difference_update(latest)
             await self._writer.resync(list(latest))
             raise
+
+    @property
+    def embedder_dim(self) -> int:
+        return self._embedder.dim
 
     # -- reading ---------------------------------------------------------------
 
@@ -247,8 +297,8 @@ class EventStore:
         wanted = [i for i in ids if i not in pending and i in self._index]
         by_id: dict[str, Event] = {}
         if wanted:
-            got = await anyio.to_thread.run_sync(
-                partial(self.collection.get, ids=wanted, include=["documents", "metadatas"])
+            got = await self.link.call(
+                self.collection.get, ids=wanted, include=["documents", "metadatas"]
             )
             docs, metas = got["documents"] or [], got["metadatas"] or []
             for event_id, doc, meta in zip(got["ids"], docs, metas, strict=True):
@@ -295,12 +345,13 @@ class EventStore:
         if entry is None:
             return False
         if event_id in self._outbox.pending:
-            await self._outbox.flush()
+            await self._drain_first()
+        self.link.check()
         vector = self._index.vectors.vector(event_id)
         self._index.remove(event_id)
         try:
             async with self._gate.write():
-                await anyio.to_thread.run_sync(partial(self.collection.delete, ids=[event_id]))
+                await self.link.call(self.collection.delete, ids=[event_id])
         except BaseException:
             self._index.add(event_id, *entry)
             if vector is not None:
@@ -321,7 +372,7 @@ class EventStore:
         if dry_run or not ids:
             return len(ids)
         if any(i in self._outbox.pending for i in ids):
-            await self._outbox.flush()
+            await self._drain_first()
         return await self._writer.delete_many(ids)
 
     # -- export / import -------------------------------------------------------
@@ -330,16 +381,12 @@ class EventStore:
         self, batch: int = 500
     ) -> AsyncIterator[builtins.list[dict[str, Any]]]:
         """Every event, oldest first, with its embedding, so an import need not re-embed."""
-        await self.flush()
+        await self._drain_first()
         ids = self._index.select(None, None, None)
         for i in range(0, len(ids), batch):
             chunk = ids[i : i + batch]
-            got = await anyio.to_thread.run_sync(
-                partial(
-                    self.collection.get,
-                    ids=chunk,
-                    include=["documents", "metadatas", "embeddings"],
-                )
+            got = await self.link.call(
+                self.collection.get, ids=chunk, include=["documents", "metadatas", "embeddings"]
             )
             vectors = got["embeddings"] if got["embeddings"] is not None else []
             rows = {
@@ -365,8 +412,30 @@ class EventStore:
             raise
         return AddResult(ids=ids, created=len(fresh), duplicates=len(records) - len(fresh))
 
-    async def flush(self) -> None:
-        await self._outbox.flush()
+    async def flush(self, timeout: float | None = None) -> None:
+        """Wait until every queued event is in Chroma (TimeoutError after `timeout`);
+        fail fast (StoreUnavailableError) while Chroma is away."""
+        if self._outbox.pending and self.link.down_since is not None:
+            self.link.check()
+        await self._outbox.flush(timeout)
+
+    async def _drain_first(self) -> None:
+        """For a request that needs queued events in Chroma first: bounded, else 503."""
+        try:
+            await self.flush(FLUSH_WAIT_S)
+        except TimeoutError:
+            raise StoreBusyError(
+                "queued events are still on their way to the event store; retry shortly",
+                retry_after=self.link.retry_after_s,
+            ) from None
 
     async def close(self) -> None:
-        await self._outbox.close()
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        try:
+            # While Chroma is away the journal keeps the events for the next start.
+            await self._outbox.close(timeout=1.0 if self.link.degraded else 30.0)
+        finally:
+            self.link.close()

@@ -5,40 +5,86 @@ Chroma's `upsert` holds the GIL for its whole run, even in a thread (~1.2 ms per
 between, each holding `gate.write()` only for its own chunk. Embedding releases the GIL,
 so the next group is embedded while the current one is written. Once a chunk is in
 Chroma its vectors join the index's vector table, which is what makes it searchable.
+Every call goes through the `StoreLink` (bounded wait), and every chunk through the
+gate's free-space check; `store(..., atomic=True)` checks the whole batch's space first
+and takes back the chunks already written if a later one fails, so a refused batch
+leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import asyncio
-from functools import partial
+import logging
+from collections.abc import Sequence
 
 import anyio.to_thread
 import numpy as np
 from chromadb.api.models.Collection import Collection
 
+from app.errors import StoreUnavailableError
 from app.storage.embeddings import Embedder
 from app.storage.events.codec import to_chroma
 from app.storage.events.index import EventIndex
+from app.storage.events.link import StoreLink
 from app.storage.events.types import Event
 from app.storage.gate import WriteGate
 
+log = logging.getLogger(__name__)
 WRITE_CHUNK = 64
 EMBED_GROUP = 64
 DELETE_CHUNK = 200
+BYTES_PER_EVENT = 8192  # SQLite rows, full-text index, the vector twice (HNSW + queue)
+
+
+def space_needed(events: Sequence[Event]) -> int:
+    """A generous guess of what writing `events` adds to Chroma's files."""
+    return sum(BYTES_PER_EVENT + 4 * len(e.text.encode()) for e in events)
 
 
 class EventWriter:
     def __init__(
-        self, collection: Collection, embedder: Embedder, index: EventIndex, gate: WriteGate
+        self,
+        collection: Collection,
+        embedder: Embedder,
+        index: EventIndex,
+        gate: WriteGate,
+        link: StoreLink,
     ) -> None:
         self._collection = collection
+        self._link = link
         self._embedder = embedder
         self._index = index
         self._gate = gate
         self.unwritten: set[str] = set()
 
-    async def store(self, events: list[Event]) -> None:
-        """Embed in groups (torch frees the GIL) while writing the previous group."""
+    async def store(self, events: list[Event], *, atomic: bool = False) -> None:
+        """Embed in groups (torch frees the GIL) while writing the previous group.
+
+        `atomic`: all or nothing (the API's batches): space for the whole batch is
+        checked first, and a failure part-way takes back what was written.
+        """
+        if atomic and self._gate.space is not None:
+            self._gate.space.check(space_needed(events))
+        written: list[str] = []
+        try:
+            await self._store(events, written)
+        except StoreUnavailableError:
+            raise  # the caller queues the whole batch in the outbox: upserts, so no harm
+        except BaseException:
+            if atomic and written:
+                await self._take_back(written)
+            raise
+
+    async def _take_back(self, ids: list[str]) -> None:
+        try:
+            async with self._gate.write(frees=True):
+                await self._link.call(self._collection.delete, ids=ids)
+        except Exception:
+            log.exception("could not take back %d events of a failed batch", len(ids))
+            return
+        self._index.remove_many(ids)
+
+    async def _store(self, events: list[Event], written: list[str]) -> None:
         groups = [events[i : i + EMBED_GROUP] for i in range(0, len(events), EMBED_GROUP)]
         if not groups:
             return
@@ -50,33 +96,37 @@ class EventWriter:
                 if n + 1 < len(groups):
                     texts = [e.text for e in groups[n + 1]]
                     ahead = asyncio.ensure_future(anyio.to_thread.run_sync(embed, texts))
-                await self.write(group, vectors)
+                await self.write(group, vectors, written)
         finally:
             if not ahead.done():
                 ahead.cancel()
 
-    async def write(self, events: list[Event], vectors: np.ndarray) -> None:
-        """Upsert events with precomputed vectors, chunk by chunk."""
+    async def write(
+        self, events: list[Event], vectors: np.ndarray, written: list[str] | None = None
+    ) -> None:
+        """Upsert events with precomputed vectors, chunk by chunk (`written` collects ids)."""
         for i in range(0, len(events), WRITE_CHUNK):
             chunk = events[i : i + WRITE_CHUNK]
             block = vectors[i : i + WRITE_CHUNK]
-            call = partial(
-                self._collection.upsert,
-                ids=[e.id for e in chunk],
-                embeddings=block,
-                documents=[e.text for e in chunk],
-                metadatas=[to_chroma(e) for e in chunk],
-            )
-            async with self._gate.write():
-                await anyio.to_thread.run_sync(call)
+            ids = [e.id for e in chunk]
+            async with self._gate.write(space_needed(chunk)):
+                if written is not None:
+                    written += ids  # a call that overran its wait may still land
+                await self._link.call(
+                    self._collection.upsert,
+                    ids=ids,
+                    embeddings=block,
+                    documents=[e.text for e in chunk],
+                    metadatas=[to_chroma(e) for e in chunk],
+                )
             for event, vector in zip(chunk, block, strict=True):
                 self.unwritten.discard(event.id)
                 self._index.attach(event.id, vector)
 
     async def resync(self, ids: list[str]) -> None:
         """After a failed write, make the index agree with what Chroma really holds."""
-        got = await anyio.to_thread.run_sync(
-            partial(self._collection.get, ids=ids, include=["metadatas", "embeddings"])
+        got = await self._link.call(
+            self._collection.get, ids=ids, include=["metadatas", "embeddings"]
         )
         metas = got["metadatas"] or []
         vectors = got["embeddings"] if got["embeddings"] is not None else [None] * len(metas)
@@ -99,7 +149,7 @@ class EventWriter:
         for i in range(0, len(ids), DELETE_CHUNK):
             chunk = [e for e in ids[i : i + DELETE_CHUNK] if e in self._index]
             async with self._gate.write():
-                await anyio.to_thread.run_sync(partial(self._collection.delete, ids=chunk))
+                await self._link.call(self._collection.delete, ids=chunk)
             self._index.remove_many(chunk)
             deleted += len(chunk)
             await asyncio.sleep(0)
