@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.routing import Route
 
 import app as hearth
 from app.api.deps import require_token
 from app.api.errors import install_error_handlers
+from app.api.mcp import McpEndpoint
+from app.api.memory import Memory
 from app.api.middleware import BodyLimit, RequestContext
 from app.api.routes import (
     backups,
@@ -19,6 +22,7 @@ from app.api.routes import (
     health,
     health_export,
     imports,
+    insights,
     jobs,
     metrics,
     phone,
@@ -38,18 +42,22 @@ def create_app(settings: Settings) -> FastAPI:
             runtime.check_exposure()
             await runtime.start()
             api.state.runtime = runtime
-            yield
+            api.state.memory = Memory.open(runtime)
+            async with mcp.running():
+                yield
         finally:
             await runtime.close()
 
+    mcp = McpEndpoint()
     api = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
     install_error_handlers(api)
     api.include_router(health.router)
     protected = [Depends(require_token)]
     for app_route in (health_export, imports):  # apps' own bodies, before the fallback
         api.include_router(app_route.router, dependencies=protected)
-    for module in (status, phone, events, blog, backups, jobs, metrics, fallback):
+    for module in (status, phone, events, insights, blog, backups, jobs, metrics, fallback):
         api.include_router(module.router, dependencies=protected)
+    api.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     api.state.metrics_registry = registry = new_registry()
     api.add_middleware(

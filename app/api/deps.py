@@ -13,8 +13,10 @@ from fastapi import Depends, HTTPException, Request
 from app.jobs.scheduler import JobRunner
 from app.runtime import Runtime
 from app.services.blog import BlogService
+from app.services.insights import Insights
 from app.services.moods import MoodLog
 from app.services.phone import PhoneSync
+from app.services.search import SearchService
 from app.services.status import StatusService
 from app.storage.events import EventStore
 from app.storage.state import StateManager
@@ -65,3 +67,17 @@ StatusDep = Annotated[StatusService, Depends(_part("status"))]
 JobsDep = Annotated[JobRunner, Depends(_part("jobs"))]
 BlogDep = Annotated[BlogService, Depends(_part("blog"))]
 MoodsDep = Annotated[MoodLog, Depends(_part("moods"))]
+
+
+async def get_search(request: Request) -> SearchService:
+    search: SearchService = request.app.state.memory.search
+    return search
+
+
+async def get_insights(request: Request) -> Insights:
+    insights: Insights = request.app.state.memory.insights
+    return insights
+
+
+SearchDep = Annotated[SearchService, Depends(get_search)]
+InsightsDep = Annotated[Insights, Depends(get_insights)]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from app.api.answers import EventOut, EventPage, EventsAdded, SearchResults
-from app.api.deps import EventsDep, PhoneDep
+from app.api.deps import EventsDep, PhoneDep, SearchDep
 from app.api.schemas import EventsIn, EventType, QueryTime, SearchIn
 from app.storage.events import Event, NewEvent
 
@@ -73,18 +73,22 @@ async def delete_event(event_id: str, events: EventsDep, phone: PhoneDep) -> Res
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _search(events: EventsDep, query: SearchIn) -> dict[str, Any]:
-    hits = await events.search(
-        query.q, n=query.n, type=query.type, since=query.since, until=query.until
+@router.get("/search", response_model=SearchResults, response_model_exclude_unset=True)
+async def search_get(search: SearchDep, query: Annotated[SearchIn, Query()]) -> dict[str, Any]:
+    return await _search(search, query)
+
+
+@router.post("/search", response_model=SearchResults, response_model_exclude_unset=True)
+async def search_post(body: SearchIn, search: SearchDep) -> dict[str, Any]:
+    return await _search(search, body)
+
+
+async def _search(search: SearchDep, query: SearchIn) -> dict[str, Any]:
+    return await search.search(
+        query.q,
+        n=query.n,
+        type=query.type,
+        since=query.since,
+        until=query.until,
+        literal=query.literal,
     )
-    return {"results": [{**e.to_api(), "score": score} for e, score in hits]}
-
-
-@router.get("/search", response_model=SearchResults)
-async def search_get(events: EventsDep, query: Annotated[SearchIn, Query()]) -> dict[str, Any]:
-    return await _search(events, query)
-
-
-@router.post("/search", response_model=SearchResults)
-async def search_post(body: SearchIn, events: EventsDep) -> dict[str, Any]:
-    return await _search(events, body)
