@@ -74,8 +74,9 @@ def test_queries_without_time_words_are_untouched(query: str) -> None:
     assert interpret(query, NOW) is None
 
 
-def test_contradicting_phrases_leave_the_query_literal() -> None:
+def test_contradicting_or_impossible_phrases_leave_the_query_literal() -> None:
     assert interpret("yesterday in 2025", NOW) is None
+    assert interpret("dinner on 31 February", NOW) is None
 
 
 def test_calendar_week_is_monday_based_across_a_dst_change() -> None:
