@@ -160,7 +160,10 @@ def interpret(query: str, now: datetime) -> TimeWords | None:
             spans.append(match.span())
         text = _blank(text, spans)
     for match in _ABSOLUTE.finditer(text):
-        found = _absolute(now, match)
+        try:
+            found = _absolute(now, match)
+        except (ValueError, OverflowError):  # a date no calendar has: search literally
+            found = None
         if found is not None:
             ranges.append(found)
             spans.append(match.span())
