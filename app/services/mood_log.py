@@ -48,6 +48,7 @@ class MoodLog:
         self._cache: dict[str, MoodEntry] = {}
         self._entries: list[MoodEntry] = []
         self._ts: list[float] = []
+        self.dates: set[str] = set()
         self._lock = asyncio.Lock()
 
     async def sync(self) -> list[MoodEntry]:
@@ -63,6 +64,7 @@ class MoodLog:
                 self._cache = {i: cache[i] for _, i in keys if i in cache}
                 self._entries = [self._cache[i] for _, i in keys if i in self._cache]
                 self._ts = [e.ts for e in self._entries]
+                self.dates = {e.date for e in self._entries}
             return self._entries
 
     def span(self, since: float | None, until: float | None) -> list[MoodEntry]:
