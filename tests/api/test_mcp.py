@@ -21,7 +21,6 @@ from starlette.requests import Request
 from app.api import mcp as hearth_mcp
 from app.main import create_app
 from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.utils import server as server_utils
 from tests.utils.server import ServerProcess, free_port
 
 TOOLS = {
@@ -32,12 +31,6 @@ TOOLS = {
     "log_mood",
     "add_thought",
 }
-
-
-@pytest.fixture(autouse=True)
-def patient_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Importing torch and the MCP SDK on a busy shared 2-core box can exceed 90 s."""
-    monkeypatch.setattr(server_utils, "STARTUP_TIMEOUT_S", 300.0)
 
 
 @asynccontextmanager
