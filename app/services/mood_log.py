@@ -49,17 +49,21 @@ class MoodLog:
         self._entries: list[MoodEntry] = []
         self._ts: list[float] = []
         self.dates: set[str] = set()
+        self._keys: list[tuple[float, str]] = []
         self._lock = asyncio.Lock()
 
     async def sync(self) -> list[MoodEntry]:
         """All mood entries, oldest first, as the event log has them now."""
         async with self._lock:
             keys = self.events.keys(type="mood", since=None, until=None)
+            if keys == self._keys:  # one C-level list comparison: nothing changed
+                return self._entries
             cache = self._cache
             missing = [i for ts, i in keys if i not in cache or cache[i].ts != ts]
             for start in range(0, len(missing), FETCH_CHUNK):
                 for event in await self.events.get_many(missing[start : start + FETCH_CHUNK]):
                     cache[event.id] = self._entry(event)
+            self._keys = keys
             if missing or len(cache) != len(keys):
                 self._cache = {i: cache[i] for _, i in keys if i in cache}
                 self._entries = [self._cache[i] for _, i in keys if i in self._cache]

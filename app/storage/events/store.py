@@ -283,7 +283,7 @@ class EventStore:
         until: float | None = None,
     ) -> builtins.list[tuple[float, str]]:
         """(timestamp, id) oldest first, from the index alone: no store call."""
-        return [self._index.key(i) for i in self._index.select(type, since, until)]
+        return self._index.keys(type, since, until)
 
     async def get_many(self, ids: builtins.list[str]) -> builtins.list[Event]:
         """Events for `ids` in that order (unknown ids left out)."""
