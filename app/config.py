@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     access_log: bool = True
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
     tz: str = "UTC"
+    mood_scores: Annotated[dict[str, int], NoDecode] = {}
 
     # Event log
     chroma_url: str | None = None
@@ -120,6 +121,26 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected TYPE=DAYS, got {part!r}")
             rules[name.strip()] = int(days)
         return rules
+
+    @field_validator("mood_scores", mode="before")
+    @classmethod
+    def _mood_scores(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        scores: dict[str, int] = {}
+        for part in _csv_items(value):
+            label, sep, score = part.partition("=")
+            if not sep or not label.strip() or score.strip() not in {"1", "2", "3", "4", "5"}:
+                raise ValueError(f"expected LABEL=SCORE with a score 1..5, got {part!r}")
+            scores[label.strip().lower()] = int(score)
+        return scores
+
+    @field_validator("mood_scores")
+    @classmethod
+    def _scores_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(not 1 <= score <= 5 for score in value.values()):
+            raise ValueError("mood scores are 1..5")
+        return {label.strip().lower(): score for label, score in value.items()}
 
     @field_validator("tz")
     @classmethod

@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from starlette.routing import Route
 
 import app as hearth
 from app.api.auth import require_token
 from app.api.deps import AuthFirst
 from app.api.errors import install_error_handlers
+from app.api.mcp import McpEndpoint
+from app.api.memory import Memory
 from app.api.middleware import BodyLimit, RequestContext
 from app.api.routes import (
     backups,
@@ -21,6 +24,7 @@ from app.api.routes import (
     health_export,
     imports,
     ingest,
+    insights,
     jobs,
     locations,
     metrics,
@@ -42,19 +46,23 @@ def create_app(settings: Settings) -> FastAPI:
             runtime.check_exposure()
             await runtime.start()
             api.state.runtime = runtime
-            yield
+            api.state.memory = Memory.open(runtime)
+            async with mcp.running():
+                yield
         finally:
             await runtime.close()
 
+    mcp = McpEndpoint()
     api = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
     install_error_handlers(api)
     api.include_router(health.router)
     protected = [Depends(require_token)]
     for app_route in (health_export, imports):  # apps' own bodies, before the fallback
         api.include_router(app_route.router, dependencies=protected)
-    routers = (status, phone, events, locations, ingest, blog, backups, jobs, metrics)
+    routers = (status, phone, events, insights, locations, ingest, blog, backups, jobs, metrics)
     for module in (*routers, notifications, fallback):
         api.include_router(module.router, dependencies=protected)
+    api.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     api.add_middleware(AuthFirst)
     api.state.metrics_registry = registry = new_registry()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas import MoodOut
 
@@ -63,8 +63,19 @@ class SearchHit(EventOut):
     score: float
 
 
+class Interpreted(Answer):
+    """The range the time words in `q` named, and `text`: what was searched by meaning."""
+
+    since: float | None
+    until: float | None
+    text: str
+
+
 class SearchResults(Answer):
     results: list[SearchHit]
+    interpreted: Interpreted | None = Field(
+        None, description="only when `q` named a time: absent (not null) otherwise"
+    )
 
 
 class RunId(Answer):

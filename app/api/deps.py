@@ -15,8 +15,10 @@ from app.api.auth import Principal, require_token
 from app.jobs.scheduler import JobRunner
 from app.runtime import Runtime
 from app.services.blog import BlogService
+from app.services.insights import Insights
 from app.services.moods import MoodLog
 from app.services.phone import PhoneSync
+from app.services.search import SearchService
 from app.services.status import StatusService
 from app.storage.events import EventStore
 from app.storage.locations import LocationStore
@@ -85,3 +87,17 @@ BlogDep = Annotated[BlogService, Depends(_part("blog"))]
 MoodsDep = Annotated[MoodLog, Depends(_part("moods"))]
 LocationsDep = Annotated[LocationStore, Depends(_part("locations"))]
 AuthDep = Annotated[Principal, Depends(require_token)]
+
+
+async def get_search(request: Request) -> SearchService:
+    search: SearchService = request.app.state.memory.search
+    return search
+
+
+async def get_insights(request: Request) -> Insights:
+    insights: Insights = request.app.state.memory.insights
+    return insights
+
+
+SearchDep = Annotated[SearchService, Depends(get_search)]
+InsightsDep = Annotated[Insights, Depends(get_insights)]

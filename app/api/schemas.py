@@ -105,6 +105,7 @@ class SearchIn(Strict):
     type: EventType | None = None
     since: QueryTime | None = None
     until: QueryTime | None = None
+    literal: bool = False
 
 
 class MoodOut(BaseModel):

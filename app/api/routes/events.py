@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
 from app.api.answers import EventOut, EventPage, EventsAdded, SearchResults
-from app.api.deps import EventsDep, LocationsDep, PhoneDep
+from app.api.deps import EventsDep, LocationsDep, PhoneDep, SearchDep
 from app.api.schemas import EventsIn, EventType, QueryTime, SearchIn
 from app.storage.events import NewEvent
 from app.storage.locations import FIX_PREFIX, LOCATION
@@ -104,18 +104,22 @@ async def delete_event(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _search(events: EventsDep, query: SearchIn) -> dict[str, Any]:
-    hits = await events.search(
-        query.q, n=query.n, type=query.type, since=query.since, until=query.until
+@router.get("/search", response_model=SearchResults, response_model_exclude_unset=True)
+async def search_get(search: SearchDep, query: Annotated[SearchIn, Query()]) -> dict[str, Any]:
+    return await _search(search, query)
+
+
+@router.post("/search", response_model=SearchResults, response_model_exclude_unset=True)
+async def search_post(body: SearchIn, search: SearchDep) -> dict[str, Any]:
+    return await _search(search, body)
+
+
+async def _search(search: SearchDep, query: SearchIn) -> dict[str, Any]:
+    return await search.search(
+        query.q,
+        n=query.n,
+        type=query.type,
+        since=query.since,
+        until=query.until,
+        literal=query.literal,
     )
-    return {"results": [{**e.to_api(), "score": score} for e, score in hits]}
-
-
-@router.get("/search", response_model=SearchResults)
-async def search_get(events: EventsDep, query: Annotated[SearchIn, Query()]) -> dict[str, Any]:
-    return await _search(events, query)
-
-
-@router.post("/search", response_model=SearchResults)
-async def search_post(body: SearchIn, events: EventsDep) -> dict[str, Any]:
-    return await _search(events, body)

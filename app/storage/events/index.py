@@ -102,6 +102,11 @@ class EventIndex:
         hi = len(keys) if until is None else bisect.bisect_left(keys, (until, ""))
         return keys, lo, max(lo, hi)
 
+    def keys(self, type: str | None, since: float | None, until: float | None) -> list[Key]:
+        """(timestamp, id) oldest first: one slice of the sorted list."""
+        keys, lo, hi = self._span(type, since, until)
+        return keys[lo:hi]
+
     def select(self, type: str | None, since: float | None, until: float | None) -> list[str]:
         keys, lo, hi = self._span(type, since, until)
         return [event_id for _, event_id in keys[lo:hi]]

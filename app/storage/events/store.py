@@ -325,6 +325,20 @@ class EventStore:
         next_cursor = encode_cursor(self._index.key(ids[-1])) if more and ids else None
         return await self._fetch(ids), next_cursor
 
+    def keys(
+        self,
+        *,
+        type: str | None = None,  # noqa: A002
+        since: float | None = None,
+        until: float | None = None,
+    ) -> builtins.list[tuple[float, str]]:
+        """(timestamp, id) oldest first, from the index alone: no store call."""
+        return self._index.keys(type, since, until)
+
+    async def get_many(self, ids: builtins.list[str]) -> builtins.list[Event]:
+        """Events for `ids` in that order (unknown ids left out)."""
+        return await self._fetch(ids)
+
     async def search(
         self,
         q: str,
