@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from pydantic import ValidationError
 
@@ -73,6 +75,8 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "create":
         token = store.create(args.name)
         print(f"Token for {args.name!r} (shown once; store it in the device now):\n{token}")
+        if args.qr:
+            _print_pairing(settings, token)
     elif args.action == "revoke":
         store.revoke(args.name)
         print(f"revoked {args.name!r}")
@@ -84,6 +88,26 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
                 f"last used {_when(used) if used else 'never'}"
             )
     return 0
+
+
+def sign_in_link(settings: Settings, token: str) -> str:
+    """The web app's sign-in link; the token rides in the fragment, which is never sent."""
+    base = settings.public_url
+    if not base:
+        host = settings.host
+        if host in ("0.0.0.0", "::", ""):
+            host = socket.gethostname()  # a wildcard bind is no address a phone can open
+        host = f"[{host}]" if ":" in host else host
+        base = f"http://{host}:{settings.port}/"
+    return f"{base.rstrip('/')}/#token={quote(token, safe='')}"
+
+
+def _print_pairing(settings: Settings, token: str) -> None:
+    import segno
+
+    link = sign_in_link(settings, token)
+    print(f"\nSign-in link (open it on the phone, or scan the code):\n{link}\n")
+    segno.make(link, error="m").terminal(out=sys.stdout, compact=True)
 
 
 def _when(epoch: float) -> str:
@@ -102,7 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("stats", help="event counts, storage and warnings")
     token = sub.add_parser("token", help="device tokens")
     tsub = token.add_subparsers(dest="action", required=True)
-    tsub.add_parser("create", help="create a token and print it once").add_argument("name")
+    create = tsub.add_parser("create", help="create a token and print it once")
+    create.add_argument("name")
+    create.add_argument(
+        "--qr", action="store_true", help="also print the web app's sign-in link and its QR code"
+    )
     tsub.add_parser("revoke", help="revoke a token by name").add_argument("name")
     tsub.add_parser("list", help="names, created and last-used times")
     add_commands(sub, COMMANDS)

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     access_log: bool = True
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
     tz: str = "UTC"
+    public_url: str | None = None  # the web app's address for sign-in links (token --qr)
 
     # Event log
     chroma_url: str | None = None
