@@ -43,12 +43,12 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One real `hearth serve` per test module."""
+    """One real `hearth serve` for all browser tests (each test uses its own texts)."""
     server = ServerProcess(tmp_path_factory.mktemp("web") / "data", token=ADMIN_TOKEN)
-    server.start()
     try:
+        server.start()
         yield server
     finally:
         server.stop()

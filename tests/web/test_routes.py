@@ -13,6 +13,7 @@ import pytest
 import segno
 from fastapi.testclient import TestClient
 
+import app as hearth
 from app.api.routes.web import bundle
 from app.main import create_app
 from app.web import WEB_DIR
@@ -64,14 +65,14 @@ def test_cache_rules(client: TestClient) -> None:
         again = client.get(url, headers={"If-None-Match": r.headers["etag"]})
         assert again.status_code == 304
     build = bundle().build
-    assert build.startswith("0.") and f"hearth-shell-${{BUILD}}" in (WEB_DIR / "sw.js").read_text()
-    assert f"const BUILD = '{build}'" in client.get("/sw.js").text
+    assert build.startswith(f"{hearth.__version__}-")  # the worker's cache is named by it
+    worker = client.get("/sw.js").text
+    assert f"const BUILD = '{build}'" in worker and "`hearth-shell-${BUILD}`" in worker
     for url in _static_urls(client):
         assert f"/static/{build}/" in url
         r = client.get(url)
-        assert "immutable" in r.headers["cache-control"] and "max-age=31536000" in r.headers[
-            "cache-control"
-        ]
+        cache_control = r.headers["cache-control"]
+        assert "immutable" in cache_control and "max-age=31536000" in cache_control
         assert r.headers["x-content-type-options"] == "nosniff"
     # an old build's URL never gets today's bytes (they would be cached for a year)
     assert client.get("/static/0.0.0-old/app.css").status_code == 404

@@ -79,6 +79,18 @@ function workerUrl() {
   return policy.createScriptURL('/sw.js');
 }
 
+/** Show what the address asks for; a sign-in link (also opened in this tab) first. */
+async function enter() {
+  const linked = signin.tokenFromLink();
+  if (!linked) {
+    route();
+    return;
+  }
+  const verdict = await signin.check(linked);
+  if (verdict.ok) signedIn();
+  else showSignIn(verdict.message);
+}
+
 async function start() {
   events.addEventListener('network', (e) => {
     if (offline !== e.detail.offline) {
@@ -87,25 +99,15 @@ async function start() {
     }
   });
   events.addEventListener('unauthorized', () => {
+    if (!token.get()) return; // already signed out: keep the form the user may be filling
     token.clear();
     showSignIn('This device’s token is no longer accepted. Sign in again; unsent writes are kept.');
   });
   outbox.subscribe(() => showSync());
-  addEventListener('hashchange', () => route());
+  addEventListener('hashchange', () => enter());
   showSync();
   outbox.start();
-
-  const linked = signin.tokenFromLink();
-  if (linked) {
-    const verdict = await signin.check(linked);
-    if (verdict.ok) {
-      signedIn();
-    } else {
-      showSignIn(verdict.message);
-    }
-  } else {
-    route();
-  }
+  enter();
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register(workerUrl(), { scope: '/' }).catch(() => {
       // Plain http on a LAN address has no service worker: the app still works online.

@@ -3,7 +3,7 @@
 // carries its client id and client time, so a resend is never applied twice and an older
 // queued mood never beats a newer one (the server's last write wins by updated_at).
 
-import { HttpError, Offline, request } from './api.js';
+import { HttpError, Offline, request, token } from './api.js';
 
 const DB_NAME = 'hearth';
 const STORE = 'outbox';
@@ -104,6 +104,7 @@ function retryable(err) {
 }
 
 async function drain() {
+  if (!token.get()) return false; // signed out: keep everything for the next sign-in
   for (let item = await first(); item; item = await first()) {
     let answer;
     try {
