@@ -33,14 +33,16 @@ async function shell(request) {
   return fetch(request);
 }
 
+/** One saved answer per path (the last one seen), so the cache stays small. */
 async function data(request) {
   const cache = await caches.open(DATA_CACHE);
+  const key = new URL(request.url).pathname;
   try {
     const response = await fetch(request);
-    if (response.ok && response.status === 200) await cache.put(request, response.clone());
+    if (response.status === 200) await cache.put(key, response.clone());
     return response;
   } catch (err) {
-    const saved = await cache.match(request);
+    const saved = await cache.match(key);
     if (!saved) throw err;
     const headers = new Headers(saved.headers);
     headers.set('X-Hearth-Saved-Copy', '1');
@@ -53,7 +55,10 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/v1/')) {
-    if (request.cache !== 'no-store') event.respondWith(data(request));
+    // Search answers are not worth keeping; a token check must reach the server.
+    if (request.cache !== 'no-store' && url.pathname !== '/v1/search') {
+      event.respondWith(data(request));
+    }
     return;
   }
   if (url.pathname === '/' || url.pathname.startsWith(`/static/${BUILD}/`)) {

@@ -102,6 +102,15 @@ def first_visit_bytes(browser: Browser, url: str) -> tuple[dict[str, int], dict[
     return page_bytes, worker_bytes
 
 
+def browser_fetch_bytes(url: str) -> int:
+    """Header and (gzip-encoded) body bytes of one GET, as a browser would receive them."""
+    with httpx.Client(headers={"Accept-Encoding": "gzip"}) as client:
+        with client.stream("GET", url) as response:
+            body = sum(len(chunk) for chunk in response.iter_raw())
+            head = sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 17
+    return body + head
+
+
 def time_usable(context: BrowserContext, url: str) -> float:
     """From navigation to a Today view one can type into; then let the worker settle."""
     page = context.new_page()
@@ -144,6 +153,11 @@ def main() -> None:
                 print("first visit, the page's own requests (icons left out):")
                 for path, size in sorted(no_icons.items(), key=lambda kv: -kv[1]):
                     print(f"  {kb(size):>9}  {path}")
+                # The browser fetches these itself (not as the page): measured over HTTP.
+                for path in ("/sw.js", "/manifest.webmanifest"):
+                    if path not in no_icons:
+                        no_icons[path] = browser_fetch_bytes(url + path)
+                        print(f"  {kb(no_icons[path]):>9}  {path} (fetched by the browser)")
                 total = sum(no_icons.values())
                 with_worker = total + sum(worker_no_icons.values())
                 print(f"  {kb(total):>9}  total; {kb(with_worker)} with the service worker's copy")

@@ -109,6 +109,12 @@ async function start() {
   outbox.start();
   enter();
   if ('serviceWorker' in navigator) {
+    // A new release's worker took over: this page's code may lazily load files that the
+    // old cache no longer holds, so start again on the new one (writes are in IndexedDB).
+    const updating = Boolean(navigator.serviceWorker.controller);
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (updating) location.reload();
+    });
     navigator.serviceWorker.register(workerUrl(), { scope: '/' }).catch(() => {
       // Plain http on a LAN address has no service worker: the app still works online.
     });
