@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from pydantic import ValidationError
 
@@ -76,6 +78,8 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
             f"Token for {args.name!r}, scope {args.scope} "
             f"(shown once; store it in the device now):\n{token}"
         )
+        if args.qr:
+            _print_pairing(settings, token)
     elif args.action == "revoke":
         store.revoke(args.name)
         print(f"revoked {args.name!r}")
@@ -89,6 +93,26 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
                 f"last used {_when(item['last_used_at'])}"
             )
     return 0
+
+
+def sign_in_link(settings: Settings, token: str) -> str:
+    """The web app's sign-in link; the token rides in the fragment, which is never sent."""
+    base = settings.public_url
+    if not base:
+        host = settings.host
+        if host in ("0.0.0.0", "::", ""):
+            host = socket.gethostname()  # a wildcard bind is no address a phone can open
+        host = f"[{host}]" if ":" in host else host
+        base = f"http://{host}:{settings.port}/"
+    return f"{base.rstrip('/')}/#token={quote(token, safe='')}"
+
+
+def _print_pairing(settings: Settings, token: str) -> None:
+    import segno
+
+    link = sign_in_link(settings, token)
+    print(f"\nSign-in link (open it on the phone, or scan the code):\n{link}\n")
+    segno.make(link, error="m").terminal(out=sys.stdout, compact=True)
 
 
 def _when(epoch: object) -> str:
@@ -117,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="full",
         help="read: GET only; write: + mood, thoughts, events, search, ingest, import; "
         "full: everything (default)",
+    )
+    create.add_argument(
+        "--qr", action="store_true", help="also print the web app's sign-in link and its QR code"
     )
     tsub.add_parser("revoke", help="revoke a token by name").add_argument("name")
     tsub.add_parser("list", help="names, scopes, created and last-used times")

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
     tz: str = "UTC"
     mood_scores: Annotated[dict[str, int], NoDecode] = {}
+    public_url: str | None = None  # the web app's address for sign-in links (token --qr)
 
     # Event log
     chroma_url: str | None = None

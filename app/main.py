@@ -32,6 +32,7 @@ from app.api.routes import (
     phone,
     status,
 )
+from app.api.routes.web import router as web_router
 from app.config import Settings
 from app.metrics import new_registry, request_histogram
 from app.runtime import Runtime
@@ -56,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     api = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
     install_error_handlers(api)
     api.include_router(health.router)
+    api.include_router(web_router)
     protected = [Depends(require_token)]
     for app_route in (health_export, imports):  # apps' own bodies, before the fallback
         api.include_router(app_route.router, dependencies=protected)

@@ -58,9 +58,11 @@ class ServerProcess:
         headers = {"Authorization": f"Bearer {self.token}"}
         return httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
-    def spawn(self) -> subprocess.Popen[bytes]:
-        """Start without waiting (for tests that expect it to refuse)."""
-        self.port = free_port()
+    def spawn(self, *, same_port: bool = False) -> subprocess.Popen[bytes]:
+        """Start without waiting (for tests that expect it to refuse). same_port: come back
+        where a client (a browser) expects the server that was stopped."""
+        if not (same_port and self.port):
+            self.port = free_port()
         env = hearth_env(
             self.data_dir, HEARTH_PORT=str(self.port), HEARTH_API_TOKEN=self.token, **self.env
         )
@@ -70,8 +72,8 @@ class ServerProcess:
             )
         return self.proc
 
-    def start(self) -> ServerProcess:
-        proc = self.spawn()
+    def start(self, *, same_port: bool = False) -> ServerProcess:
+        proc = self.spawn(same_port=same_port)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if proc.poll() is not None:
