@@ -106,8 +106,11 @@ def unauthorized() -> HTTPException:
 
 async def require_token(request: Request) -> Principal:
     """401 without a valid token, 403 naming the scope when the token's is too small."""
+    token = presented_token(request)
+    if not token:  # refused before anything is looked up
+        raise unauthorized()
     runtime: Runtime = request.app.state.runtime
-    principal = authenticate(runtime, presented_token(request))
+    principal = authenticate(runtime, token)
     if principal is None:
         raise unauthorized()
     needed = required_scope(request.method, request.url.path)
