@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from app.services.mood_log import MoodEntry, MoodEvents, MoodLog
 from app.services.mood_scores import MoodScores
+from app.services.search import Searchable
 from app.storage.events import Event
 
 AROUND_S = 12 * 3600.0
@@ -24,17 +25,7 @@ ABOUT_MIN_SCORE = 0.68  # cosine similarity 0.36: related, not merely the same r
 ON_THIS_DAY_FROM = 1970
 
 
-class InsightEvents(MoodEvents, Protocol):
-    async def search(
-        self,
-        q: str,
-        *,
-        n: int,
-        type: str | None,
-        since: float | None,
-        until: float | None,
-    ) -> list[tuple[Event, float]]: ...
-
+class InsightEvents(MoodEvents, Searchable, Protocol):
     async def list(
         self,
         *,
