@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,39 +23,11 @@ from pathlib import Path
 
 import httpx
 
+sys.path[0] = str(Path(__file__).resolve().parents[2])  # the repo root, not scripts/bench
+from tests.utils.server import ServerProcess  # noqa: E402
+
 TOKEN = "bench-token-0123456789abcdef"
 HEADER = "full_date,date,weekday,time,mood,activities,note_title,note\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(data: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
-    env |= {
-        "HEARTH_DATA_DIR": str(data),
-        "HEARTH_PORT": str(port),
-        "HEARTH_API_TOKEN": TOKEN,
-        "HEARTH_LOG_LEVEL": "WARNING",
-        "HEARTH_ACCESS_LOG": "false",
-    }
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("server not healthy in time")
 
 
 def daylio_csv(rows: int) -> bytes:
@@ -101,7 +70,8 @@ def main() -> None:
     parser.add_argument("--puts", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start(Path(tmp) / "data")
+        server = ServerProcess(Path(tmp) / "data", token=TOKEN, HEARTH_ACCESS_LOG="false")
+        url = server.start().url
         headers = {"Authorization": f"Bearer {TOKEN}"}
         try:
             with httpx.Client(base_url=url, headers=headers, timeout=600) as c:
@@ -138,8 +108,7 @@ def main() -> None:
                 assert first["moods"]["created"] == args.rows, first
                 assert again["moods"]["duplicates"] == args.rows, again
         finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+            server.stop()
     import_rate = args.rows / import_s
     print(f"PUT /v1/mood, sequential:        {put_rate:8.0f} moods/s (baseline)")
     print(

@@ -14,10 +14,7 @@ Run: .venv/bin/python scripts/bench/webapp.py [--runs 5]
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +22,9 @@ from pathlib import Path
 
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Request, sync_playwright
+
+sys.path[0] = str(Path(__file__).resolve().parents[2])  # the repo root, not scripts/bench
+from tests.utils.server import ServerProcess  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
 CHROMIUM = "/usr/bin/chromium"
@@ -42,39 +42,6 @@ USABLE = """() => {
   return mood && mood.textContent !== '…' && button && !button.disabled;
 }"""
 PHONE = {"width": 390, "height": 844}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
-    env.update(
-        HEARTH_DATA_DIR=str(data_dir),
-        HEARTH_PORT=str(port),
-        HEARTH_API_TOKEN=TOKEN,
-        HEARTH_LOG_LEVEL="WARNING",
-        HEARTH_ACCESS_LOG="false",
-    )
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], env=env, cwd=root)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server not healthy in time")
 
 
 def first_visit_bytes(browser: Browser, url: str) -> tuple[dict[str, int], dict[str, int]]:
@@ -142,7 +109,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(Path(tmp) / "data")
+        server = ServerProcess(Path(tmp) / "data", token=TOKEN, HEARTH_ACCESS_LOG="false")
+        url = server.start().url
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -178,8 +146,7 @@ def main() -> None:
                 print(f"usable Today, repeat visit: {w * 1000:.0f} ms ({w / b:.1f}x the bare page)")
                 browser.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+            server.stop()
 
 
 if __name__ == "__main__":
