@@ -132,6 +132,7 @@ class Runtime:
         locations: LocationStore,
     ) -> Runtime:
         phone = PhoneSync(state, events)
+        await phone.recover()
         moods = MoodLog(state, events)  # moods from apps and imports
         feeds = feeds_document(settings.state_dir / "feeds.json", gate)
         for warning in await anyio.to_thread.run_sync(feeds.load):

@@ -2,13 +2,15 @@
 
 Each applied mood change and each thought is also an event. They go through the event
 log's durable outbox, so a PUT is acknowledged at fsync speed and embedded in the
-background; a retry after a crash finds the event by its deterministic id.
+background; a retry after a crash finds the event by its deterministic id. A newer mood
+is acknowledged once its event is in the journal (one fsync); `current_mood.txt` follows
+in the background and `recover` repairs it at start.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -33,6 +35,7 @@ class EventLog(Protocol):
     ) -> tuple[list[Event], str | None]: ...
 
 
+log = logging.getLogger(__name__)
 MAX_CLOCK_SKEW_S = 86400.0
 
 
@@ -76,20 +79,44 @@ class PhoneSync:
             metadata={"mood": mood, "context": context},
             id=mood_event_id(mood, context, ts),
         )
+        # The event log's journal is the one durable write on the critical path: once it
+        # holds the event, a newer mood is safe, because `recover` replays the newest
+        # mood event over the file at start. The file is then written in the background.
+        await self.events.enqueue([event])
+        current = self.state.mood.value
+        if decide(current) == "apply" and ts > current["updated_at"]:
+            self.state.mood.set_deferred({**current, **new})
+            return {**self.state.current_mood(), "applied": True}
 
+        # A tie on updated_at (or a race lost meanwhile): recovery orders events by time
+        # only, so this outcome must be in the file itself before it is acknowledged.
         def change(current: Json) -> tuple[Json, bool]:
             verdict = decide(current)
             if verdict == "apply":
                 return {**current, **new}, True
             return current, verdict == "same"
 
-        # Both writes in parallel (one fsync's latency, not two). If only one lands before
-        # a crash, the client saw no 2xx and its retry is "same": it re-logs the event
-        # under the same id, so the file and the log agree again.
-        _, applied = await asyncio.gather(
-            self.events.enqueue([event]), self.state.mood.update(change)
-        )
+        applied = await self.state.mood.update(change)
         return {**self.state.current_mood(), "applied": applied}
+
+    async def recover(self) -> None:
+        """Bring the mood file up to the newest mood event (the file is written behind the
+        event log, so a crash can leave it one step behind)."""
+        # A mood event dated over a day ahead was stored (an import) but never applied.
+        horizon = self.clock() + MAX_CLOCK_SKEW_S
+        events, _ = await self.events.list(
+            type="mood", since=None, until=horizon, limit=1, cursor=None
+        )
+        if not events or events[0].timestamp <= self.state.mood.value["updated_at"]:
+            return
+        newest = events[0]
+        new = {
+            "mood": str(newest.metadata.get("mood", newest.text)),
+            "context": str(newest.metadata.get("context", "")),
+            "updated_at": newest.timestamp,
+        }
+        await self.state.mood.update(lambda current: ({**current, **new}, None))
+        log.info("current_mood.txt was behind the event log: mood taken from %s", newest.id)
 
     async def mood_history(
         self, *, since: float | None, until: float | None, limit: int

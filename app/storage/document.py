@@ -11,6 +11,7 @@ an unacknowledged one is nowhere.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -20,8 +21,10 @@ import anyio.to_thread
 from app.storage.files import atomic_write, load_or_recover
 from app.storage.gate import WriteGate
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
+DEFER_S = 0.05  # a deferred write waits this long so a burst shares one file write
 
 
 class DurableDocument(Generic[T]):
@@ -47,6 +50,7 @@ class DurableDocument(Generic[T]):
         self._inflight: asyncio.Future[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self.version = 0
+        self._pinned = 0  # version of the newest value made durable elsewhere
 
     def load(self) -> list[str]:
         """Read (or recover, or create) the file; blocking, call once at start."""
@@ -89,20 +93,39 @@ class DurableDocument(Generic[T]):
         await asyncio.shield(waiting)
         return result
 
+    def set_deferred(self, value: T) -> None:
+        """Take `value` now and write the file in the background, without waiting.
+
+        Only for a value that is already durable elsewhere (the event log's journal),
+        which recovery at start replays over the file: a crash before this write loses
+        nothing. So the value is never rolled back; a failed write is logged and the
+        next update writes the file again.
+        """
+        self._value = self._durable = value
+        self.version += 1
+        self._pinned = self.version
+        if self._waiting is None:
+            self._waiting = asyncio.get_running_loop().create_future()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_loop(DEFER_S))
+
     async def settled(self) -> None:
         """Return once the current in-memory value is on disk (or raise its write error)."""
         pending = self._waiting or self._inflight
         if pending is not None:
             await asyncio.shield(pending)
 
-    async def _flush_loop(self) -> None:
+    async def _flush_loop(self, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)
         while self._waiting is not None:
             batch, self._waiting = self._waiting, None
             self._inflight = batch
-            snapshot = self._value
+            snapshot, snapshot_version = self._value, self.version
             try:
                 await self._write(self._encode(snapshot))
             except Exception as exc:
+                log.warning("writing %s failed: %s", self.path.name, exc)
                 # Everything not yet durable is undone, including updates made on top of it.
                 self._value = self._durable
                 self.version += 1  # readers caching by version must see the rollback
@@ -112,7 +135,8 @@ class DurableDocument(Generic[T]):
                         fut.exception()  # mark retrieved: a cancelled caller must not warn
                 self._waiting = self._inflight = None
                 return
-            self._durable = snapshot
+            if self._pinned <= snapshot_version:  # never step back behind a pinned value
+                self._durable = snapshot
             self._inflight = None
             if not batch.done():
                 batch.set_result(None)

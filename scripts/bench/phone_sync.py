@@ -1,11 +1,16 @@
 """Phone-sync throughput against baselines measured in the same run.
 
 1. GET /v1/state (auth, middleware, ETag) vs a bare `async def` FastAPI route, both
-   served by uvicorn with one worker and driven by wrk (goal >= 0.8).
-2. PUT /v1/mood durable writes/s vs a raw write+fsync+rename+fsync-dir loop (goal >= 0.7),
-   at 1 client (every write waits for its own fsyncs) and at 32 clients (group commit).
+   served by uvicorn with one worker and driven by wrk (goal >= 0.9). The service runs
+   with the defaults a user has (HEARTH_LOG_LEVEL=INFO, access log on, log lines written
+   to a file); a second server beside it shows tuned settings (WARNING, no access log).
+2. PUT /v1/mood durable writes/s vs a raw write+fsync+rename+fsync-dir loop on the same
+   disk, at 1 client (goal >= 0.5) and 32 clients (goal >= 0.8). After each PUT run the
+   script also reports how long the event log took to catch up (outbox journal empty).
 
-Needs Debian's `wrk` (apt-get install wrk). Run: .venv/bin/python scripts/bench/http.py
+Baseline and subject runs alternate (A/B/A/B) and medians are printed, because the
+machine is shared. Needs Debian's `wrk` (apt-get install wrk).
+Run: .venv/bin/python scripts/bench/phone_sync.py [--seconds 5] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,17 +56,33 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path | None = None) -> None:
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
+            tail = log.read_text(errors="replace")[-2000:] if log else ""
+            raise SystemExit(f"server exited with {proc.returncode}\n{tail}")
         try:
             httpx.get(url, timeout=1)
             return
         except httpx.TransportError:
             time.sleep(0.2)
     raise SystemExit(f"{url} never answered")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk_cpu(
+    url: str, pid: int, *, conns: int, seconds: int, args: list[str]
+) -> tuple[float, float]:
+    """Requests/s, and the server's CPU microseconds per request (steadier on a busy box)."""
+    before = cpu_seconds(pid)
+    rps = wrk(url, conns=conns, seconds=seconds, args=args)
+    return rps, (cpu_seconds(pid) - before) / max(1.0, rps * seconds) * 1e6
 
 
 def wrk(url: str, *, conns: int, seconds: int, args: list[str]) -> float:
@@ -97,68 +119,135 @@ def raw_durable_loop(directory: Path, seconds: float) -> float:
     return n / seconds
 
 
+def wait_drained(journal: Path, limit: float = 600.0) -> float:
+    """Seconds until the outbox journal is empty (every event is in Chroma)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if not journal.exists() or journal.stat().st_size == 0:
+            return time.perf_counter() - start
+        time.sleep(0.1)
+    return float("nan")
+
+
+class Servers:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, argv: list[str], env: dict[str, str], url: str) -> int:
+        path = self.work / f"{name}.log"
+        with path.open("wb") as log:
+            proc = subprocess.Popen(argv, cwd=self.work, env=env, stdout=log, stderr=log)
+        self.procs.append(proc)
+        wait_healthy(url, proc, path)
+        return proc.pid
+
+    def hearth(self, name: str, port: int, **extra: str) -> tuple[str, int]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+        env.update(
+            HEARTH_DATA_DIR=str(self.work / name),
+            HEARTH_PORT=str(port),
+            HEARTH_API_TOKEN=TOKEN,
+            PYTHONPATH=os.getcwd(),
+            **extra,
+        )
+        base = f"http://127.0.0.1:{port}"
+        pid = self.start(name, [sys.executable, "-m", "app.cli", "serve"], env, base + "/health")
+        return base, pid
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def ratio(subject: list[float], base: list[float]) -> float:
+    """Median of the per-round ratios (each round ran both back to back)."""
+    return statistics.median(s / b for s, b in zip(subject, base, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-put", action="store_true")
+    parser.add_argument("--skip-get", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="hearth-bench-"))
-    python = sys.executable
-    procs: list[subprocess.Popen[bytes]] = []
+    servers = Servers(work)
+    secs = args.seconds
+    rows: list[tuple[str, list[float], float]] = []
     try:
         (work / "bare_app.py").write_text(BARE_APP)
-        bare_port, hearth_port = free_port(), free_port()
-        bare = subprocess.Popen(
-            [python, "-m", "uvicorn", "bare_app:app", "--port", str(bare_port), "--workers", "1"],
-            cwd=work,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        bare_port = free_port()
+        bare_url = f"http://127.0.0.1:{bare_port}/bare"
+        uvicorn = [sys.executable, "-m", "uvicorn", "bare_app:app", "--no-access-log"]
+        bare_pid = servers.start(
+            "bare", [*uvicorn, "--port", str(bare_port)], dict(os.environ), bare_url
         )
-        procs.append(bare)
-        env = {
-            **os.environ,
-            "HEARTH_DATA_DIR": str(work / "data"),
-            "HEARTH_PORT": str(hearth_port),
-            "HEARTH_API_TOKEN": TOKEN,
-            "HEARTH_LOG_LEVEL": "WARNING",
-        }
-        hearth = subprocess.Popen(
-            [python, "-m", "app.cli", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        procs.append(hearth)
-        wait_healthy(f"http://127.0.0.1:{bare_port}/bare", bare)
-        wait_healthy(f"http://127.0.0.1:{hearth_port}/health", hearth)
-        base = f"http://127.0.0.1:{hearth_port}"
+        default, default_pid = servers.hearth("default", free_port())
         auth = ["-H", f"Authorization: Bearer {TOKEN}"]
-        secs = args.seconds
-
-        bare_rps = wrk(f"http://127.0.0.1:{bare_port}/bare", conns=32, seconds=secs, args=[])
-        state_rps = wrk(base + "/v1/state", conns=32, seconds=secs, args=auth)
-        (work / "put.lua").write_text(PUT_LUA)
-        put_args = ["-s", str(work / "put.lua")]
-        raw = raw_durable_loop(work, secs)
-        put1 = wrk(base + "/v1/mood", conns=1, seconds=secs, args=put_args)
-        put32 = wrk(base + "/v1/mood", conns=32, seconds=secs, args=put_args)
-
-        rows = [
-            ("bare async FastAPI route (req/s)", bare_rps, 1.0),
-            ("GET /v1/state with auth (req/s)", state_rps, state_rps / bare_rps),
-            ("raw write+fsync+rename loop (writes/s)", raw, 1.0),
-            ("PUT /v1/mood, 1 client (writes/s)", put1, put1 / raw),
-            ("PUT /v1/mood, 32 clients (writes/s)", put32, put32 / raw),
-        ]
-        print(f"{'measure':<44}{'value':>12}{'ratio':>10}")
-        for label, value, ratio in rows:
-            print(f"{label:<44}{value:>12.0f}{ratio:>10.2f}")
-        print("goals: state >= 0.80 of bare; PUT >= 0.70 of the raw loop")
+        if not args.skip_get:
+            tuned, tuned_pid = servers.hearth(
+                "tuned", free_port(), HEARTH_LOG_LEVEL="WARNING", HEARTH_ACCESS_LOG="false"
+            )
+            runs: dict[str, list[tuple[float, float]]] = {"bare": [], "default": [], "tuned": []}
+            targets = {
+                "bare": (bare_url, bare_pid, []),
+                "default": (default + "/v1/state", default_pid, auth),
+                "tuned": (tuned + "/v1/state", tuned_pid, auth),
+            }
+            for _ in range(args.rounds):
+                for name, (url, pid, extra) in targets.items():
+                    runs[name].append(wrk_cpu(url, pid, conns=32, seconds=secs, args=extra))
+            rps = {name: [r for r, _ in got] for name, got in runs.items()}
+            cpu = {name: [c for _, c in got] for name, got in runs.items()}
+            rows += [
+                ("bare async FastAPI route (req/s)", rps["bare"], 1.0),
+                (
+                    "GET /v1/state, defaults (req/s)",
+                    rps["default"],
+                    ratio(rps["default"], rps["bare"]),
+                ),
+                ("GET /v1/state, tuned (req/s)", rps["tuned"], ratio(rps["tuned"], rps["bare"])),
+                ("bare route, server CPU us/request", cpu["bare"], 1.0),
+                (
+                    "/v1/state defaults, CPU us/request",
+                    cpu["default"],
+                    ratio(cpu["bare"], cpu["default"]),
+                ),
+                ("/v1/state tuned, CPU us/request", cpu["tuned"], ratio(cpu["bare"], cpu["tuned"])),
+            ]
+        if not args.skip_put:
+            (work / "put.lua").write_text(PUT_LUA)
+            put_args = ["-s", str(work / "put.lua")]
+            journal = work / "default" / "state" / "outbox.jsonl"
+            raw: list[float] = []
+            put1: list[float] = []
+            put32: list[float] = []
+            catch_up: list[float] = []
+            for _ in range(args.rounds):
+                raw.append(raw_durable_loop(work / "default", secs))
+                put1.append(wrk(default + "/v1/mood", conns=1, seconds=secs, args=put_args))
+                catch_up.append(wait_drained(journal))
+                put32.append(wrk(default + "/v1/mood", conns=32, seconds=secs, args=put_args))
+                catch_up.append(wait_drained(journal))
+            rows += [
+                ("raw write+fsync+rename loop (writes/s)", raw, 1.0),
+                ("PUT /v1/mood, 1 client (writes/s)", put1, ratio(put1, raw)),
+                ("PUT /v1/mood, 32 clients (writes/s)", put32, ratio(put32, raw)),
+            ]
+            print(f"event log caught up {max(catch_up):.1f} s (worst) after a PUT run ends")
+        print(f"{'measure':<42}{'median':>9}{'range':>16}{'ratio':>8}")
+        for label, values, rel in rows:
+            spread = f"{min(values):.0f}-{max(values):.0f}"
+            print(f"{label:<42}{statistics.median(values):>9.0f}{spread:>16}{rel:>8.2f}")
+        print("goals: state (defaults) >= 0.90 of bare; PUT >= 0.50 (1 client), 0.80 (32)")
+        print("CPU rows: ratio = bare's CPU per request / this one's (1.0 = as cheap as bare)")
     finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=60)
+        servers.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

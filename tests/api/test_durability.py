@@ -97,7 +97,8 @@ def test_corrupt_mood_file_is_moved_aside_and_reported(settings: Settings) -> No
     mood_file = settings.state_dir / "current_mood.txt"
     mood_file.write_text('{"mood": "sec')  # torn by some outside tool
     with TestClient(create_app(settings), headers=AUTH) as c:
-        assert c.get("/v1/mood").json()["mood"] == "first"  # the .bak copy
+        # the .bak copy, then the newest mood event over it: the acknowledged "second"
+        assert c.get("/v1/mood").json()["mood"] == "second"
         warnings = c.get("/v1/status").json()["warnings"]
         assert any("current_mood.txt was corrupt" in w for w in warnings)
         assert c.get("/health").status_code == 200

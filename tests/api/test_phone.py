@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -14,11 +17,22 @@ def test_fresh_install_answers_neutral_mood(client: TestClient) -> None:
     assert client.get("/v1/mood").json() == {"mood": "neutral", "context": "", "updated_at": 0}
 
 
+def _mood_file_when(path: Path, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """current_mood.txt follows an acknowledged (journaled) mood within moments."""
+    deadline = time.monotonic() + 10
+    while True:
+        on_disk: dict[str, Any] = json.loads(path.read_text())
+        if ready(on_disk) or time.monotonic() > deadline:
+            return on_disk
+        time.sleep(0.01)
+
+
 def test_put_mood_applies_and_persists_as_json(client: TestClient, settings: Settings) -> None:
     r = client.put("/v1/mood", json={"mood": "calm", "context": "tea", "updated_at": 100})
     assert r.status_code == 200
     assert r.json() == {"mood": "calm", "context": "tea", "updated_at": 100, "applied": True}
-    on_disk = json.loads((settings.state_dir / "current_mood.txt").read_text())
+    path = settings.state_dir / "current_mood.txt"
+    on_disk = _mood_file_when(path, lambda m: m["updated_at"] == 100)
     assert on_disk["mood"] == "calm" and on_disk["updated_at"] == 100 and on_disk["schema"] == 1
     assert (settings.state_dir / "current_mood.txt").stat().st_mode & 0o777 == 0o600
     assert settings.data_dir.stat().st_mode & 0o777 == 0o700
@@ -106,6 +120,33 @@ def test_state_survives_restart(settings: Settings) -> None:
         assert c.get("/v1/mood").json()["mood"] == "steady"
         assert c.get("/v1/thoughts").json()["items"][0]["id"] == "k"
         assert c.get("/v1/events/k").json()["text"] == "keep me"
+
+
+def test_a_tie_on_updated_at_is_in_the_file_before_the_answer(
+    client: TestClient, settings: Settings
+) -> None:
+    """Recovery orders mood events by time only, so a tie must not rely on it."""
+    client.put("/v1/mood", json={"mood": "first", "updated_at": 300})
+    r = client.put("/v1/mood", json={"mood": "second", "updated_at": 300})
+    assert r.json()["applied"] is True
+    on_disk = json.loads((settings.state_dir / "current_mood.txt").read_text())
+    assert on_disk["mood"] == "second"
+
+
+def test_a_mood_file_behind_the_event_log_is_repaired_at_start(settings: Settings) -> None:
+    """kill -9 after the journal write and before the file write: the next start fixes it."""
+    from app.main import create_app
+    from tests.conftest import AUTH
+
+    path = settings.state_dir / "current_mood.txt"
+    with TestClient(create_app(settings), headers=AUTH) as c:
+        c.put("/v1/mood", json={"mood": "older", "updated_at": 10})
+        older = _mood_file_when(path, lambda m: m["updated_at"] == 10)
+        c.put("/v1/mood", json={"mood": "newest", "context": "acked", "updated_at": 20})
+    path.write_text(json.dumps(older))  # the file as the crash left it
+    with TestClient(create_app(settings), headers=AUTH) as c:
+        assert c.get("/v1/mood").json() == {"mood": "newest", "context": "acked", "updated_at": 20}
+    assert json.loads(path.read_text())["mood"] == "newest"
 
 
 def test_concurrent_retries_of_one_thought_store_it_once(client: TestClient) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.errors import StorageError
 from app.storage.document import DurableDocument
 from app.storage.files import atomic_write, load_or_recover
 from app.storage.gate import WriteGate
@@ -129,5 +130,28 @@ def test_unchanged_update_waits_for_the_value_it_saw_to_be_durable(tmp_path: Pat
             assert not first.done() and not second.done()
         await asyncio.gather(first, second)
         assert json.loads((tmp_path / "s.json").read_bytes()) == {"n": 1}
+
+    asyncio.run(main())
+
+
+def test_a_deferred_value_is_visible_at_once_and_never_rolled_back(tmp_path: Path) -> None:
+    """It is durable elsewhere (the journal): a later failed write must not undo it."""
+
+    async def main() -> None:
+        state = tmp_path / "state"
+        state.mkdir()
+        doc = _counter_doc(state / "d.json")
+        doc.load()
+        doc.set_deferred({"n": 1})
+        assert doc.value == {"n": 1}
+        await doc.drain()
+        assert json.loads((state / "d.json").read_bytes()) == {"n": 1}
+        for child in state.iterdir():
+            child.unlink()
+        state.rmdir()  # every later write fails
+        doc.set_deferred({"n": 2})
+        with pytest.raises(StorageError):
+            await doc.update(lambda _v: ({"n": 3}, None))
+        assert doc.value == {"n": 2}
 
     asyncio.run(main())

@@ -62,6 +62,8 @@ def _line(obj: dict[str, Any]) -> bytes:
 def _vector(value: Any) -> list[float] | None:
     if value is None:
         return None
+    if isinstance(value, list) and all(type(x) is float for x in value):
+        return value  # already what JSON needs (export_record made it with tolist)
     return [float(x) for x in (value.tolist() if hasattr(value, "tolist") else value)]
 
 

@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -31,6 +32,9 @@ Sink = Callable[[list[Event]], Awaitable[None]]
 COMPACT_EVERY = 512
 LINGER_S = 0.1  # let a burst of phone writes gather into one embedding batch
 MAX_RETRY_S = 5.0  # after an outage, queued events reach Chroma within seconds
+# Writing to Chroma holds the GIL (~1.2 ms an event), longer than a whole put: during a
+# burst of puts the drain waits for a pause of LINGER_S, unless this many are waiting.
+DEFER_MAX = 20_000
 
 
 def encode_line(event: Event) -> bytes:
@@ -92,6 +96,8 @@ class Outbox:
         self._idle.set()
         self._drained = asyncio.Condition()
         self._since_compact = 0
+        self._last_put = 0.0
+        self._flushing = 0
 
     def start(self, recovered: list[Event]) -> None:
         """Begin draining; `recovered` are journal events that Chroma does not have yet."""
@@ -110,6 +116,7 @@ class Outbox:
         if not events:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._last_put = time.monotonic()
         self._queue.append((b"".join(encode_line(e) for e in events), events, fut))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="outbox-append")
@@ -177,6 +184,7 @@ class Outbox:
                 await asyncio.sleep(LINGER_S)
             self._wake.clear()
             while self.pending:
+                await self._yield_to_puts()
                 batch = list(itertools.islice(self.pending.values(), self._batch))
                 try:
                     await self._sink(batch)
@@ -204,9 +212,21 @@ class Outbox:
             if not self._queue and (self._writer is None or self._writer.done()):
                 self._idle.set()
 
+    async def _yield_to_puts(self) -> None:
+        """Wait while puts keep coming (a burst), unless someone waits in `flush`."""
+        while (
+            not self._flushing
+            and len(self.pending) < DEFER_MAX
+            and time.monotonic() - self._last_put < LINGER_S
+        ):
+            await asyncio.sleep(LINGER_S)
+
     async def _compact(self) -> None:
-        """Drop drained lines: truncate when nothing is pending, else rewrite now and then."""
-        if self.pending and self._since_compact < COMPACT_EVERY:
+        """Drop drained lines: truncate when nothing is pending, else rewrite now and then
+        (only a short remainder: encoding a long backlog would stall the loop)."""
+        if self.pending and (
+            self._since_compact < COMPACT_EVERY or len(self.pending) > COMPACT_EVERY
+        ):
             return
         try:
             async with self._gate.write(frees=not self.pending), self._lock:
@@ -248,8 +268,12 @@ class Outbox:
             with contextlib.suppress(Exception):
                 await asyncio.shield(marker)
         targets = set(self.pending)
-        async with self._drained:
-            await self._drained.wait_for(lambda: targets.isdisjoint(self.pending))
+        self._flushing += 1
+        try:
+            async with self._drained:
+                await self._drained.wait_for(lambda: targets.isdisjoint(self.pending))
+        finally:
+            self._flushing -= 1
 
     async def close(self, timeout: float = 30.0) -> None:
         """Drain, then stop; anything left after `timeout` stays in the journal for next time."""

@@ -397,19 +397,35 @@ class EventStore:
         """Every event, oldest first, with its embedding, so an import need not re-embed."""
         await self._drain_first()
         ids = self._index.select(None, None, None)
-        for i in range(0, len(ids), batch):
-            chunk = ids[i : i + batch]
-            got = await self.link.call(
-                self.collection.get, ids=chunk, include=["documents", "metadatas", "embeddings"]
-            )
-            vectors = got["embeddings"] if got["embeddings"] is not None else []
-            rows = {
-                event_id: transfer.export_record(event_id, doc, meta, vec, self.embedder_name)
-                for event_id, doc, meta, vec in zip(
-                    got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True
-                )
-            }
-            yield [rows[e] for e in chunk if e in rows]
+        include: Any = ["documents", "metadatas", "embeddings"]
+        pages = [ids[i : i + batch] for i in range(0, len(ids), batch)]
+
+        def fetch(chunk: builtins.list[str]) -> Any:
+            return self.link.call(self.collection.get, ids=chunk, include=include)
+
+        # `get` frees the GIL: the next page is read while the caller encodes this one.
+        ahead = asyncio.ensure_future(fetch(pages[0])) if pages else None
+        try:
+            for n, chunk in enumerate(pages):
+                assert ahead is not None
+                got = await ahead
+                if n + 1 < len(pages):
+                    ahead = asyncio.ensure_future(fetch(pages[n + 1]))
+                vectors = got["embeddings"] if got["embeddings"] is not None else []
+                rows = {
+                    event_id: transfer.export_record(event_id, doc, meta, vec, self.embedder_name)
+                    for event_id, doc, meta, vec in zip(
+                        got["ids"],
+                        got["documents"] or [],
+                        got["metadatas"] or [],
+                        vectors,
+                        strict=True,
+                    )
+                }
+                yield [rows[e] for e in chunk if e in rows]
+        finally:
+            if ahead is not None and not ahead.done():
+                ahead.cancel()
 
     async def import_records(self, records: builtins.list[dict[str, Any]]) -> AddResult:
         """Idempotent: known ids are duplicates; embeddings are reused when the model matches."""

@@ -22,7 +22,10 @@ def export_record(
     event_id: str, doc: str, meta: Mapping[str, Any], vector: Sequence[float], embedder: str
 ) -> dict[str, Any]:
     record = from_chroma(event_id, doc, meta).to_api()
-    record["embedding"] = [float(x) for x in vector]
+    # Chroma returns a numpy row: `tolist()` converts it in C, ~10x faster than a
+    # float-by-float loop (this runs on the event loop, once per exported event).
+    tolist = getattr(vector, "tolist", None)
+    record["embedding"] = tolist() if tolist is not None else [float(x) for x in vector]
     record["embedder"] = embedder
     return record
 

@@ -1,0 +1,161 @@
+"""Event-loop lag as a monitoring probe feels it: /health latency over HTTP during work.
+
+Starts a real server (`hearth serve`) on a temp data dir and a separate probe process that
+GETs /health every 20 ms over HTTP, then drives the server over HTTP through each phase:
+  - five POST /v1/events batches (1000 events each in full mode),
+  - retention of the older half of the events (POST /v1/jobs/retention_cleanup/run),
+  - a backup (POST /v1/backups),
+  - an export (GET /v1/export, streamed and discarded).
+For each phase it prints the probe's worst and p99 /health latency, against the same
+probe's median while the server is idle (the baseline, measured in the same run).
+Goal: worst /health latency < 100 ms in every phase. The import and the reindex run
+offline (`hearth import`, `hearth reindex`), so transfer.py measures them in-process.
+
+    .venv/bin/python scripts/bench/loop_lag.py [--full]   (quick: 5 x 200 events)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[0] = str(ROOT)  # not scripts/bench, whose file names could shadow modules
+
+import httpx  # noqa: E402
+
+from scripts.bench.phone_sync import free_port, wait_healthy  # noqa: E402
+
+TOKEN = "bench-token-0123456789abcdef"
+DAY = 86400.0
+PROBE = textwrap.dedent(
+    """
+    import sys, time, httpx
+    url, out = sys.argv[1], sys.argv[2]
+    with httpx.Client(timeout=30) as c, open(out, "w", buffering=1) as f:
+        while True:
+            t0 = time.time(); start = time.perf_counter()
+            c.get(url)
+            f.write(f"{t0} {(time.perf_counter() - start) * 1000:.2f}\\n")
+            time.sleep(0.02)
+    """
+)
+
+
+def probe_window(samples: Path, start: float, end: float) -> list[float]:
+    out = []
+    for line in samples.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and start <= float(parts[0]) <= end:
+            out.append(float(parts[1]))
+    return out
+
+
+def wait_job(client: httpx.Client, name: str) -> None:
+    while True:
+        jobs = {j["name"]: j for j in client.get("/v1/jobs").json()["jobs"]}
+        last = jobs[name]["last_run"]
+        if last and last["status"] != "running":
+            return
+        time.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--full", action="store_true")
+    args = parser.parse_args()
+    batch = 1000 if args.full else 200
+    work = Path(tempfile.mkdtemp(prefix="hearth-lag-"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
+    env.update(
+        HEARTH_DATA_DIR=str(work / "data"),
+        HEARTH_PORT=str(port),
+        HEARTH_API_TOKEN=TOKEN,
+        HEARTH_RETENTION_DAYS="30",
+        PYTHONPATH=os.getcwd(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    log = (work / "server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve"], env=env, stdout=log, stderr=log
+    )
+    probe: subprocess.Popen[bytes] | None = None
+    samples = work / "probe.txt"
+    phases: list[tuple[str, float, float]] = []
+    try:
+        wait_healthy(base + "/health", server)
+        (work / "probe.py").write_text(PROBE)
+        probe = subprocess.Popen(
+            [sys.executable, str(work / "probe.py"), base + "/health", str(samples)]
+        )
+        client = httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=600
+        )
+        time.sleep(3)
+        phases.append(("idle (baseline)", time.time() - 3, time.time()))
+        now = time.time()
+        start = time.time()
+        for b in range(5):
+            events = [
+                {
+                    "type": "note",
+                    "text": f"batch {b} note {i}: walked to the market and bought bread",
+                    # half of the events are older than the 30-day retention
+                    "timestamp": now - (90 * DAY if i % 2 else DAY) - i,
+                }
+                for i in range(batch)
+            ]
+            r = client.post("/v1/events", json={"events": events})
+            r.raise_for_status()
+        phases.append((f"5 x {batch}-event POST batches", start, time.time()))
+        start = time.time()
+        client.post("/v1/jobs/retention_cleanup/run").raise_for_status()
+        wait_job(client, "retention_cleanup")
+        phases.append((f"retention of {5 * batch // 2} events", start, time.time()))
+        start = time.time()
+        client.post("/v1/backups").raise_for_status()
+        phases.append(("backup", start, time.time()))
+        start = time.time()
+        with client.stream("GET", "/v1/export") as r:
+            lines = sum(1 for _ in r.iter_lines())
+        phases.append((f"export ({lines} lines)", start, time.time()))
+        time.sleep(0.5)
+        rows = []
+        idle = statistics.median(probe_window(samples, *phases[0][1:]))
+        print(
+            f"{'phase':<36}{'probes':>7}{'p50 ms':>8}{'p99 ms':>8}{'worst ms':>10}"
+            f"{'worst/idle':>11}"
+        )
+        for name, a, z in phases:
+            got = sorted(probe_window(samples, a, z))
+            if not got:
+                continue
+            p99 = got[min(len(got) - 1, int(len(got) * 0.99))]
+            rows.append({"phase": name, "worst_ms": got[-1]})
+            print(
+                f"{name:<36}{len(got):>7}{statistics.median(got):>8.1f}{p99:>8.1f}"
+                f"{got[-1]:>10.1f}{got[-1] / idle:>11.1f}"
+            )
+        print("goal: worst /health latency < 100 ms in every phase")
+        (work / "result.json").write_text(json.dumps(rows))
+    finally:
+        if probe is not None:
+            probe.kill()
+            probe.wait()
+        server.terminate()
+        server.wait(timeout=120)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
