@@ -15,6 +15,7 @@ from app.api.errors import install_error_handlers
 from app.api.mcp import McpEndpoint
 from app.api.memory import Memory
 from app.api.middleware import BodyLimit, RequestContext
+from app.api.poll import StatePoll
 from app.api.routes import (
     backups,
     blog,
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (*routers, notifications, fallback):
         api.include_router(module.router, dependencies=protected)
     api.router.routes.append(Route("/mcp", mcp, include_in_schema=False))
+    api.add_middleware(StatePoll)
     api.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     api.add_middleware(AuthFirst)
     api.state.metrics_registry = registry = new_registry()

@@ -93,7 +93,7 @@ def presented_token(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer":
         return value.strip() or None
-    if not request.url.path.startswith(APP_PREFIXES):
+    if not request.scope["path"].startswith(APP_PREFIXES):
         return None
     return _basic_password(header) if header else request.query_params.get("token")
 
@@ -113,7 +113,7 @@ async def require_token(request: Request) -> Principal:
     principal = authenticate(runtime, token)
     if principal is None:
         raise unauthorized()
-    needed = required_scope(request.method, request.url.path)
+    needed = required_scope(request.method, request.scope["path"])
     if not principal.allows(needed):
         raise HTTPException(
             403, f"this token's scope is {principal.scope!r}; this request needs scope {needed!r}"

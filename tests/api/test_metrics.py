@@ -73,6 +73,7 @@ def test_request_histogram_uses_route_templates(client: TestClient) -> None:
     assert client.get(f"/v1/events/{event_id}").status_code == 200
     assert client.get("/v1/events/no-such-event").status_code == 404
     assert client.get("/nowhere/at/all").status_code == 404
+    assert client.get("/v1/state").status_code == 200  # answered in front of the router
     fams = scrape(client)
     hist = fams["hearth_http_request_duration_seconds"]
     assert hist.type == "histogram"
@@ -85,6 +86,7 @@ def test_request_histogram_uses_route_templates(client: TestClient) -> None:
     assert counts[("GET", "/v1/events/{event_id}", "4xx")] == 1
     assert counts[("POST", "/v1/events", "2xx")] == 1
     assert counts[("GET", "unmatched", "4xx")] == 1
+    assert counts[("GET", "/v1/state", "2xx")] == 1
     routes = {route for _m, route, _s in counts}
     assert event_id not in " ".join(routes) and "/nowhere/at/all" not in routes
     buckets = [s for s in hist.samples if s.name.endswith("_bucket")]

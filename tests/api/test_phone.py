@@ -109,6 +109,27 @@ def test_state_etag_and_304(client: TestClient) -> None:
     assert r3.status_code == 200 and "new thought" in r3.json()["thoughts"]
 
 
+def test_the_state_poll_checks_the_token_like_every_route(client: TestClient) -> None:
+    """GET /v1/state is answered in front of the router: same auth, same headers."""
+    for headers in (
+        {"Authorization": ""},
+        {"Authorization": "Bearer wrong-token-0123456789"},
+        {"Authorization": "Basic dTpwYXNz"},
+    ):
+        refused = client.get("/v1/state", headers=headers)
+        assert refused.status_code == 401, headers
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert refused.json() == {"detail": "missing or invalid bearer token"}
+        assert refused.headers["x-request-id"]
+    token = client.headers["authorization"].removeprefix("Bearer ")
+    by_query = client.get(f"/v1/state?token={token}", headers={"Authorization": ""})
+    assert by_query.status_code == 401  # ?token= is only for the apps' routes
+    ok = client.get("/v1/state", headers={"X-Request-ID": "poll-1"})
+    assert ok.status_code == 200 and ok.headers["x-request-id"] == "poll-1"
+    assert ok.headers["content-type"] == "application/json"
+    assert client.head("/v1/state").status_code == 405  # as the route declares: GET only
+
+
 def test_state_survives_restart(settings: Settings) -> None:
     from app.main import create_app
     from tests.conftest import AUTH
