@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from app.storage.locations import LOCATION, fix_from_record
 from app.values import is_number
 
@@ -74,7 +76,7 @@ def check_export(
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                obj = orjson.loads(raw)
             except ValueError:
                 problems.append(f"line {number}: not JSON")
                 continue

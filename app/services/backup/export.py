@@ -8,13 +8,14 @@ never sits in memory as one document.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 import anyio.to_thread
+import numpy as np
+import orjson
 
 from app.errors import HearthError
 from app.services.backup.check import CheckState, check_export, summary
@@ -23,6 +24,9 @@ from app.storage.locations import LOCATION, Fix, fix_from_record
 
 FORMAT = 1
 IMPORT_BATCH = 128  # one block of vectors is parsed holding the GIL: keep it short
+# Export pages: Chroma's `get` frees the GIL, and encoding a page (orjson, in a thread)
+# holds it ~20 us an event, so a page of 1000 stalls the loop ~20 ms at most.
+EXPORT_PAGE = 1000
 
 Progress = Callable[[str], None]
 WriteState = Callable[[str, str], Awaitable[None]]
@@ -56,15 +60,20 @@ class FixStore(Protocol):
 
 
 def _line(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    """One NDJSON line. Vectors given as numpy rows are written as they are stored: a
+    float32 value as the shortest text that reads back to the same float32 (half the
+    digits of a float64 text, and ~20x faster than `json` with `tolist`)."""
+    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
 
 
-def _vector(value: Any) -> list[float] | None:
-    if value is None:
-        return None
-    if isinstance(value, list) and all(type(x) is float for x in value):
-        return value  # already what JSON needs (export_record made it with tolist)
-    return [float(x) for x in (value.tolist() if hasattr(value, "tolist") else value)]
+def _vector(value: Any) -> Any:
+    if value is None or isinstance(value, list):
+        return value
+    if isinstance(value, np.ndarray):
+        # Chroma keeps float32 and hands back float64 copies of them: as float32 again
+        # (exact), each value is written in ~9 digits instead of 17.
+        return np.ascontiguousarray(value, dtype=np.float32)
+    return [float(x) for x in value]
 
 
 def _event_lines(batch: list[dict[str, Any]]) -> bytes:
@@ -90,7 +99,7 @@ async def export_lines(
     The first batch of events is fetched before the first line is yielded, so a store
     that is away fails the request (503) instead of cutting a 200 stream short.
     """
-    batches = aiter(store.export_batches(IMPORT_BATCH))
+    batches = aiter(store.export_batches(EXPORT_PAGE))
     first = await anext(batches, None)
     total, by_type = store.counts()
     yield _line(
@@ -136,7 +145,7 @@ class _Lines:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = orjson.loads(line)
             except ValueError as exc:
                 raise ImportFormatError(f"line {self._number} is not JSON: {exc}") from exc
             if not isinstance(obj, dict) or "kind" not in obj:

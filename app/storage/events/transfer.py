@@ -22,10 +22,9 @@ def export_record(
     event_id: str, doc: str, meta: Mapping[str, Any], vector: Sequence[float], embedder: str
 ) -> dict[str, Any]:
     record = from_chroma(event_id, doc, meta).to_api()
-    # Chroma returns a numpy row: `tolist()` converts it in C, ~10x faster than a
-    # float-by-float loop (this runs on the event loop, once per exported event).
-    tolist = getattr(vector, "tolist", None)
-    record["embedding"] = tolist() if tolist is not None else [float(x) for x in vector]
+    # Chroma returns a numpy row: kept as is, the export writes it without converting
+    # it to 384 Python floats (this runs on the event loop, once per exported event).
+    record["embedding"] = vector if hasattr(vector, "tolist") else [float(x) for x in vector]
     record["embedder"] = embedder
     return record
 
@@ -58,6 +57,8 @@ def plan_import(
 def _reusable(record: dict[str, Any], embedder: str, dim: int) -> bool:
     vector = record.get("embedding")
     matches = record.get("embedder") == embedder
+    if isinstance(vector, np.ndarray):  # straight from `export_record`
+        return matches and vector.shape == (dim,)
     return matches and isinstance(vector, list) and len(vector) == dim
 
 

@@ -2,7 +2,8 @@
 
 Chroma's `upsert` holds the GIL for its whole run, even in a thread (~1.2 ms per item:
 100 items lag the loop ~124 ms), so writes go in chunks of `WRITE_CHUNK` with an await
-between, each holding `gate.write()` only for its own chunk. Embedding releases the GIL,
+between (32 items: ~40 ms of GIL, under the 100 ms a probe may wait), each holding
+`gate.write()` only for its own chunk. Embedding releases the GIL,
 so the next group is embedded while the current one is written. Once a chunk is in
 Chroma its vectors join the index's vector table, which is what makes it searchable.
 Every call goes through the `StoreLink` (bounded wait), and every chunk through the
@@ -30,9 +31,9 @@ from app.storage.events.types import Event
 from app.storage.gate import WriteGate
 
 log = logging.getLogger(__name__)
-WRITE_CHUNK = 64
+WRITE_CHUNK = 32
 EMBED_GROUP = 64
-DELETE_CHUNK = 200
+DELETE_CHUNK = 100
 BYTES_PER_EVENT = 8192  # SQLite rows, full-text index, the vector twice (HNSW + queue)
 
 

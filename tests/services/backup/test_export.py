@@ -62,6 +62,10 @@ async def test_round_trip_keeps_events_vectors_and_search(
     assert lines[0]["kind"] == "header" and lines[0]["counts"]["total"] == 17
     assert lines[1] == {"kind": "state", "name": "current_mood.txt", "content": MOOD}
     assert sum(1 for line in lines if line["kind"] == "event") == 17
+    for line in lines[2:]:  # each vector is the stored float32 exactly, in float32's digits
+        stored = np.asarray(before[line["id"]]["embedding"], dtype=np.float32)
+        assert np.array_equal(np.asarray(line["embedding"], dtype=np.float32), stored)
+        assert max(len(repr(x)) for x in line["embedding"]) <= 16
 
     target = await open_store(tmp_path / "b", embedder)
     written: dict[str, str] = {}
