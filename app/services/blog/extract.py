@@ -4,6 +4,11 @@ trafilatura finds the main text (its precision/recall trade-off chosen by
 scripts/bench/extraction.py); when it finds nothing, a BeautifulSoup pass with the theme
 chrome removed is better than no body at all. Title, canonical link and publication
 date come from the page's own metadata, read once with lxml.
+
+A formula rendered by MathJax is drawn with custom `mjx-*` elements that hold no text
+(the glyphs come from CSS) plus a MathML copy for screen readers; trafilatura drops the
+unknown elements and with them the formula, so each formula becomes its MathML's text
+first (readability's MathJax test page: F1 0.32 -> 0.97).
 """
 
 from __future__ import annotations
@@ -81,6 +86,21 @@ def fallback_text(html: str) -> str:
     return clean_text(root.get_text("\n"))
 
 
+def formulas_as_text(tree: lxml.html.HtmlElement) -> None:
+    """Replace each MathML formula (and MathJax's rendering around it) by its text; mutates."""
+    for node in tree.xpath("//*[local-name()='math']"):
+        text = " ".join(" ".join(node.itertext()).split())
+        top = node
+        for parent in node.iterancestors():
+            if isinstance(parent.tag, str) and parent.tag.startswith("mjx-"):
+                top = parent
+        if top.getparent() is None:
+            continue
+        tail = top.tail
+        top.clear()
+        top.tag, top.text, top.tail = "span", f" {text} " if text else None, tail
+
+
 def section_text(html: str, fragment: str) -> str:
     """The text of the element a `#fragment` names (an empty anchor: its parent's text)."""
     try:
@@ -122,6 +142,7 @@ def main_text(html: str, url: str | None = None) -> tuple[str, float | None]:
     except (ParserError, ValueError):
         return fallback_text(html), None
     drop_hidden(tree)
+    formulas_as_text(tree)
     doc = trafilatura.bare_extraction(
         copy.deepcopy(tree),
         url=url,

@@ -33,6 +33,24 @@ def test_theme_clutter_stays_out_of_the_article() -> None:
     assert canonical_url(article.canonical_url) == "https://blog.example/posts/library"
 
 
+MATHJAX = (
+    '<mjx-container class="MathJax" jax="CHTML"><mjx-math class="MJX-TEX">'
+    '<mjx-mi><mjx-c class="mjx-c1D44E"></mjx-c></mjx-mi><mjx-mo><mjx-c class="mjx-c2260">'
+    '</mjx-c></mjx-mo><mjx-mn><mjx-c class="mjx-c30"></mjx-c></mjx-mn></mjx-math>'
+    '<mjx-assistive-mml unselectable="on" display="inline"><math><mi>a</mi><mo>≠</mo>'
+    "<mn>0</mn></math></mjx-assistive-mml></mjx-container>"
+)
+
+
+def test_a_mathjax_formula_keeps_its_text() -> None:
+    # MathJax draws the glyphs with CSS in mjx-* elements and keeps a MathML copy for
+    # screen readers: the formula's text is that copy's, in its place in the sentence.
+    sentence = f"When {MATHJAX} holds, there are two solutions to the quadratic equation."
+    article = extract_article(themed_page("Quadratics", [*LOREM, sentence]))
+    assert "When a ≠ 0 holds, there are two solutions to the quadratic equation." in article.text
+    assert LOREM[0] in article.text
+
+
 def test_fallback_text_drops_scripts_and_chrome() -> None:
     text = fallback_text(themed_page("Title", ["Only this paragraph matters here."]))
     assert "Only this paragraph matters here." in text
