@@ -55,16 +55,17 @@ class Claims:
         ids: list[str] = []
         fresh: list[Event] = []
         flags: list[bool] = []
+        taken: set[str] = set()  # an id twice in one batch: the second is a duplicate
         for new in events:
             event_id = new.id or uuid.uuid4().hex
             ids.append(event_id)
-            created = event_id not in self._index
+            created = event_id not in self._index and event_id not in taken
             flags.append(created)
             if created:
-                event = new_event(new, event_id, now)
-                fresh.append(event)
-                self._index.add(event_id, event.timestamp, event.type)
-                self._unwritten.add(event_id)
+                taken.add(event_id)
+                fresh.append(new_event(new, event_id, now))
+        self._index.add_many((e.id, e.timestamp, e.type) for e in fresh)
+        self._unwritten.update(e.id for e in fresh)
         return ids, fresh, flags
 
     def release(self, events: Iterable[Event]) -> None:

@@ -61,6 +61,23 @@ class EventIndex:
         bisect.insort(self._all, (ts, event_id))
         bisect.insort(self._by_type.setdefault(type, []), (ts, event_id))
 
+    def add_many(self, rows: Iterable[tuple[str, float, str]]) -> None:
+        """`add` for a batch of new ids: one merge instead of an insert each (at 100k
+        events, 1000 inserts into the middle of the lists cost ~60 ms on the loop)."""
+        fresh = [(event_id, ts, kind) for event_id, ts, kind in rows if event_id not in self._meta]
+        if len(fresh) < 64:
+            for row in fresh:
+                self.add(*row)
+            return
+        for event_id, ts, kind in fresh:
+            self._meta[event_id] = (ts, kind)
+            self._by_type.setdefault(kind, []).append((ts, event_id))
+        # Sorted lists plus one appended run: timsort merges the two runs in one pass.
+        self._all.extend((ts, event_id) for event_id, ts, _ in fresh)
+        self._all.sort()
+        for kind in {kind for _, _, kind in fresh}:
+            self._by_type[kind].sort()
+
     def remove(self, event_id: str) -> bool:
         found = self._meta.pop(event_id, None)
         if found is None:
@@ -80,10 +97,15 @@ class EventIndex:
             for event_id in ids:
                 self.remove(event_id)
             return
+        gone = set(ids)
         for event_id in ids:
             del self._meta[event_id]
             self.vectors.discard(event_id)
-        self._rebuild()
+        # One filtering pass keeps the lists sorted: no re-sort (at 100k events a sort
+        # is ~100 ms on the loop, once per retention chunk).
+        self._all = [key for key in self._all if key[1] not in gone]
+        by_type = {t: [k for k in keys if k[1] not in gone] for t, keys in self._by_type.items()}
+        self._by_type = {t: keys for t, keys in by_type.items() if keys}
 
     def attach(self, event_id: str, vector: np.ndarray) -> None:
         """Make an indexed event searchable once its vector is in Chroma."""

@@ -14,7 +14,7 @@ from chromadb.api.models.Collection import Collection
 from app.storage.embeddings import Embedder
 from app.storage.events import chroma
 from app.storage.events.index import EventIndex
-from app.storage.events.outbox import read_journal
+from app.storage.events.journal import read_journal
 from app.storage.events.types import Event
 from app.storage.events.vectors import VectorTable
 from app.values import is_number

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,8 +20,8 @@ from pathlib import Path
 import anyio.to_thread
 
 from app.errors import StorageError, StoreUnavailableError
+from app.storage.events import journal
 from app.storage.events.types import Event
-from app.storage.files import FILE_MODE, atomic_write, fsync_dir, storage_error
 from app.storage.gate import WriteGate
 
 log = logging.getLogger(__name__)
@@ -35,49 +33,6 @@ MAX_RETRY_S = 5.0  # after an outage, queued events reach Chroma within seconds
 # Writing to Chroma holds the GIL (~1.2 ms an event), longer than a whole put: during a
 # burst of puts the drain waits for a pause of LINGER_S, unless this many are waiting.
 DEFER_MAX = 20_000
-
-
-def encode_line(event: Event) -> bytes:
-    return json.dumps(event.to_api(), ensure_ascii=False, sort_keys=True).encode() + b"\n"
-
-
-def decode_line(line: bytes) -> Event:
-    raw = json.loads(line)
-    return Event(
-        id=str(raw["id"]),
-        type=str(raw["type"]),
-        text=str(raw["text"]),
-        timestamp=float(raw["timestamp"]),
-        received_at=float(raw["received_at"]),
-        metadata=dict(raw.get("metadata") or {}),
-    )
-
-
-def read_journal(path: Path) -> tuple[list[Event], list[str]]:
-    """Events in the journal (first copy of each id) and warnings; blocking.
-
-    A torn last line is what kill -9 during an append leaves: that put was never acked,
-    so it is dropped with a warning. A bad line elsewhere is skipped the same way.
-    """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return [], []
-    events: dict[str, Event] = {}
-    warnings: list[str] = []
-    lines = data.split(b"\n")
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            event = decode_line(line)
-        except (ValueError, KeyError, TypeError) as exc:
-            where = "torn last line" if n == len(lines) else f"bad line {n}"
-            warnings.append(f"{path.name}: {where} ignored ({exc.__class__.__name__})")
-            log.warning("%s", warnings[-1])
-            continue
-        events.setdefault(event.id, event)
-    return list(events.values()), warnings
 
 
 class Outbox:
@@ -117,7 +72,7 @@ class Outbox:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._last_put = time.monotonic()
-        self._queue.append((b"".join(encode_line(e) for e in events), events, fut))
+        self._queue.append((b"".join(journal.encode_line(e) for e in events), events, fut))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="outbox-append")
         await asyncio.shield(fut)
@@ -134,7 +89,7 @@ class Outbox:
             try:
                 async with self._gate.write(), self._lock:
                     data = b"".join(lines for lines, _, _ in group)
-                    await anyio.to_thread.run_sync(self._append, data)
+                    await anyio.to_thread.run_sync(journal.append, self.path, data)
                     # Still under the lock: a compaction must never see the journal
                     # holding these lines while `pending` does not (it would drop them).
                     for _, events, _ in group:
@@ -150,31 +105,6 @@ class Outbox:
                 if not fut.done():
                     fut.set_result(None)
             self._kick()
-
-    def _append(self, data: bytes) -> None:
-        created = not self.path.exists()
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
-        except OSError as exc:
-            raise storage_error(exc, self.path) from exc
-        try:
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                data = b"\n" + data  # a torn line from a crash must not swallow ours
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, size)  # no half line for the next append to follow
-                    os.fsync(fd)
-                raise storage_error(exc, self.path) from exc
-        finally:
-            os.close(fd)
-        if created:
-            fsync_dir(self.path.parent)
 
     async def _drain_loop(self) -> None:
         delay = 0.5
@@ -230,24 +160,11 @@ class Outbox:
             return
         try:
             async with self._gate.write(frees=not self.pending), self._lock:
-                remaining = b"".join(encode_line(e) for e in self.pending.values())
-                await anyio.to_thread.run_sync(self._rewrite, remaining)
+                remaining = b"".join(journal.encode_line(e) for e in self.pending.values())
+                await anyio.to_thread.run_sync(journal.rewrite, self.path, remaining)
             self._since_compact = 0
         except Exception:
             log.exception("outbox: compacting %s failed; it will be replayed harmlessly", self.path)
-
-    def _rewrite(self, data: bytes) -> None:
-        if data:
-            atomic_write(self.path, data, keep_backup=False)
-            return
-        if not self.path.exists():
-            return
-        fd = os.open(self.path, os.O_WRONLY)
-        try:
-            os.ftruncate(fd, 0)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
     async def flush(self, timeout: float | None = None) -> None:
         """Wait until everything put before this call is in Chroma (journal compacted).

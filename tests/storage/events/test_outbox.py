@@ -14,7 +14,8 @@ import anyio.to_thread
 import pytest
 
 from app.errors import StorageFullError
-from app.storage.events.outbox import Outbox, encode_line, read_journal
+from app.storage.events.journal import encode_line, read_journal
+from app.storage.events.outbox import Outbox
 from app.storage.events.store import EventStore
 from app.storage.events.types import Event, NewEvent
 from app.storage.gate import WriteGate
