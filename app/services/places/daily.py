@@ -100,13 +100,14 @@ async def known_names(events: PlaceLog, since: float, until: float) -> list[Name
     named: list[Named] = []
     for first in range(0, len(ids), 500):
         for event in await events.get_many(ids[first : first + 500]):
-            name, lat, lon = (event.metadata.get(k) for k in ("place", "lat", "lon"))
+            name, lat, lon, kind = (event.metadata.get(k) for k in ("place", "lat", "lon", "event"))
             if not isinstance(name, str) or not name:
                 continue
+            kind = kind if isinstance(kind, str) else ""
             if isinstance(lat, int | float) and isinstance(lon, int | float):
-                named.append(Named(event.timestamp, name, float(lat), float(lon)))
+                named.append(Named(event.timestamp, name, float(lat), float(lon), kind))
             else:
-                named.append(Named(event.timestamp, name))
+                named.append(Named(event.timestamp, name, event=kind))
     return named
 
 

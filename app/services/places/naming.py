@@ -26,10 +26,18 @@ class Named:
     name: str
     lat: float | None = None
     lon: float | None = None
+    event: str = ""  # `enter` / `leave`
+
+
+def _belongs(named: Named, stay: Stay) -> bool:
+    """An `enter` just before a stay or a `leave` just after it is that stay's."""
+    early = EDGE_S if named.event != "leave" else 0.0
+    late = EDGE_S if named.event != "enter" else 0.0
+    return stay.start - early <= named.ts <= stay.end + late
 
 
 def name_stay(stay: Stay, known: list[Named]) -> str:
-    during = [n for n in known if stay.start - EDGE_S <= n.ts <= stay.end + EDGE_S]
+    during = [n for n in known if _belongs(n, stay)]
     here = Point(0, stay.lat, stay.lon)
     for group in (during, known):
         near = [

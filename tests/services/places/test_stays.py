@@ -90,11 +90,13 @@ def test_names_come_from_transitions_else_coordinates() -> None:
     track = run(day_track())
     known = [
         Named(DAY - 86400 * 30, "Home", HOME[0] + 0.001, HOME[1]),  # 110 m off, a month ago
-        Named(DAY + 8.3 * 3600, "Office"),  # no position, but during the stay
+        Named(DAY + 8.3 * 3600, "Office", event="enter"),  # no position, but during the stay
+        Named(DAY + 8 * 3600 + 60, "Home", event="leave"),  # just before the office stay
     ]
     names = [name_stay(stay, known) for stay in track.stays]
     assert names == ["Home", "Office", "Home"]
     assert name_stay(track.stays[1], known[:1]) == "near 48.866, 2.352"
+    assert name_stay(track.stays[1], known[2:]) == "near 48.866, 2.352"  # left Home, not there
     totals = place_totals(track, known)
     assert [name for name, _ in totals] == ["Home", "Office"]
     assert duration(totals[0][1]) == "14 h 48 min"  # 14 h 45 min + walking in and out
