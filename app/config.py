@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     backup_keep: int = Field(30, ge=1)
     backup_schedule: str = "10 3 * * *"
+    places_schedule: str = "20 0 * * *"  # the day's summary of places, after local midnight
 
     # Notifications (Apprise URLs hold secrets: kept out of the settings' repr)
     notify_urls: Annotated[list[str], NoDecode] = Field([], repr=False)
@@ -152,7 +153,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("scrape_schedule", "cleanup_schedule", "backup_schedule")
+    @field_validator("scrape_schedule", "cleanup_schedule", "backup_schedule", "places_schedule")
     @classmethod
     def _crontab(cls, value: str) -> str:
         cron.parse(value)  # the scheduler parses the same line with the same rules

@@ -169,6 +169,15 @@ def test_settings_refuse_a_bad_schedule_naming_the_field(tmp_path: Path) -> None
         assert make_settings(tmp_path, backup_schedule=line).backup_schedule == line
 
 
+def test_the_places_summary_runs_after_local_midnight_unless_told(tmp_path: Path) -> None:
+    assert make_settings(tmp_path).places_schedule == "20 0 * * *"
+    assert make_settings(tmp_path, places_schedule="5 1 * * *").places_schedule == "5 1 * * *"
+    with pytest.raises(ValidationError) as info:
+        make_settings(tmp_path, places_schedule="0 25 * * *")
+    assert info.value.errors()[0]["loc"] == ("places_schedule",)
+    assert "hour field" in str(info.value)
+
+
 def test_the_start_stops_with_a_message_naming_the_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

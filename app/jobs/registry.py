@@ -12,6 +12,7 @@ from app.config import Settings
 from app.jobs.scheduler import JobSpec
 from app.services.backup import create as backups
 from app.services.blog import BlogService
+from app.services.places import daily as places_daily
 from app.services.retention import cleanup as retention_cleanup
 from app.storage.events import EventStore
 from app.storage.gate import WriteGate
@@ -19,6 +20,7 @@ from app.storage.locations import LocationStore
 from app.storage.state import StateManager
 
 SCRAPE, CLEANUP, BACKUP = "scrape_blog", "retention_cleanup", "backup"
+PLACES = "places_summary"
 
 
 async def run_backup(
@@ -58,8 +60,12 @@ def build_jobs(
     async def backup() -> dict[str, Any]:
         return await run_backup(settings, events, state, gate)
 
+    async def places() -> dict[str, Any]:
+        return await places_daily.summarize(locations, events, tz=settings.tz, now=time.time())
+
     return [
         JobSpec(SCRAPE, settings.scrape_schedule, scrape, run_if_never=True),
         JobSpec(CLEANUP, settings.cleanup_schedule, cleanup),
         JobSpec(BACKUP, settings.backup_schedule, backup),
+        JobSpec(PLACES, settings.places_schedule, places),
     ]

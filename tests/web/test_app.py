@@ -163,7 +163,7 @@ def test_status_runs_jobs_and_backups(page: Page, web_server: ServerProcess) -> 
     expect(page.locator("main")).to_contain_text(hearth.__version__)
     expect(page.locator("main")).to_contain_text("No warnings.")
     runs = page.get_by_role("button", name="Run now")
-    expect(runs).to_have_count(3)  # scrape_blog, retention_cleanup, backup
+    expect(runs).to_have_count(4)  # scrape_blog, retention_cleanup, backup, places_summary
     page.locator("li", has_text="retention_cleanup").get_by_role("button", name="Run now").click()
     expect(page.get_by_text("Started retention_cleanup.")).to_be_visible()
     page.get_by_role("button", name="Back up now").click()

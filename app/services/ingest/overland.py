@@ -11,12 +11,14 @@ of the newest queued point, sent again in a later batch, so it is not stored twi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from app.errors import IngestFormatError
 from app.services.ingest.common import (
+    MAX_TS,
     coordinates,
     device_name,
     iso_time,
@@ -65,24 +67,31 @@ def _device(raw: object, fallback: str, seen: dict[object, str]) -> str:
 
 
 def _fix(feature: Any, fallback_device: str, devices: dict[object, str]) -> Fix | None:
+    """Per-feature work is most of a batch's cost: the common shape (JSON floats and
+    ints, an offset or `Z` timestamp) takes inline fast paths; anything else the
+    general checks in `common`, with the same results."""
     try:
         props = feature["properties"]
         lon, lat = feature["geometry"]["coordinates"][:2]  # GeoJSON order is [lon, lat]
     except (TypeError, KeyError, ValueError):
         return None
-    if not isinstance(props, dict):
+    if type(props) is not dict:
         return None
-    where = coordinates(lat, lon)
-    when = iso_time(props.get("timestamp"))
-    if where is None or when is None:
+    if not (type(lat) is float and type(lon) is float and -90 <= lat <= 90 and -180 <= lon <= 180):
+        where = coordinates(lat, lon)
+        if where is None:
+            return None
+        lat, lon = where
+    when = _time(props.get("timestamp"))
+    if when is None:
         return None
-    speed, battery = number(props.get("speed")), number(props.get("battery_level"))
-    accuracy = number(props.get("horizontal_accuracy"))
+    speed, battery = _number(props.get("speed")), _number(props.get("battery_level"))
+    accuracy = _number(props.get("horizontal_accuracy"))
     return Fix(
         _device(props.get("device_id"), fallback_device, devices),
         when,
-        where[0],
-        where[1],
+        lat,
+        lon,
         small_int(accuracy) if accuracy is not None and accuracy >= 0 else None,
         small_int(props.get("altitude")),
         # Overland reports 0..1 and GPSLogger's %BATT a percentage; store percent.
@@ -90,6 +99,26 @@ def _fix(feature: Any, fallback_device: str, devices: dict[object, str]) -> Fix 
         # m/s -> km/h, the unit OwnTracks uses for `vel`; negative means unknown.
         small_int(speed * 3.6) if speed is not None and speed >= 0 else None,
     )
+
+
+def _number(value: object) -> float | None:
+    if type(value) is float:  # JSON has no NaN or infinity: always finite here
+        return value
+    if type(value) is int and -(2**53) <= value <= 2**53:
+        return float(value)
+    return number(value)
+
+
+def _time(value: object) -> float | None:
+    if type(value) is str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return iso_time(value)  # spaces around it, a lower-case `z` ...
+        if parsed.tzinfo is not None:
+            when = parsed.timestamp()
+            return when if 0 < when <= MAX_TS else None
+    return iso_time(value)
 
 
 def _percent(level: float | None) -> int | None:

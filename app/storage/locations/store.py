@@ -122,9 +122,9 @@ class LocationStore(FixReader):
                 for name in {f.device for f in fixes} - self._devices.keys():
                     new_devices[name] = self._device(name)
                 devices = {**self._devices, **new_devices}
-                rows = [
-                    (f.ts_ms, devices[f.device], f.lat, f.lon, f.acc, f.alt, f.batt, f.vel, f.tid)
-                    for f in fixes
+                rows = [  # unpacking, not attribute access: this runs once per fix
+                    (round(ts * 1000), devices[dev], lat, lon, acc, alt, batt, vel, tid)
+                    for dev, ts, lat, lon, acc, alt, batt, vel, tid in fixes
                 ]
                 db.executemany(
                     f"INSERT OR IGNORE INTO fixes ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import anyio.to_thread
 import pytest
 
 from app.storage.gate import WriteGate
@@ -90,3 +91,19 @@ async def test_a_damaged_file_is_moved_aside_and_reported(tmp_path: Path) -> Non
     assert await store.add(fixes(3)) == 3
     store.close()
     assert len(list(tmp_path.glob("locations.sqlite3.corrupt-*"))) == 1
+
+
+async def test_a_time_range_streams_in_blocks_oldest_first(tmp_path: Path) -> None:
+    """The daily summary reads one day a block at a time; bounds are [since, until)."""
+    store = await open_store(tmp_path)
+    await store.add(fixes(50) + fixes(50, "watch"))
+    start = 1_700_000_000.0
+    blocks = await anyio.to_thread.run_sync(
+        lambda: list(store.iter_range(start + 100, start + 300, batch=7))
+    )
+    got = [(f.ts, f.device) for block in blocks for f in block]
+    assert {len(block) for block in blocks[:-1]} == {7}
+    assert got == sorted(got) and len(got) == 40  # 10..29 of both devices
+    assert got[0] == (start + 100, "phone") and got[-1] == (start + 290, "watch")
+    assert await anyio.to_thread.run_sync(lambda: list(store.iter_range(0, start))) == []
+    store.close()

@@ -1,0 +1,1 @@
+"""Places: stays and distance derived from location fixes, summarised once a day."""

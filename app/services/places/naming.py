@@ -1,0 +1,100 @@
+"""Names for stays and the day's text a person would search for.
+
+Names come from OwnTracks region transitions (`place` events: "enter Home" with the
+region's `desc` and the phone's position): a transition of that day during a stay names
+it, else the nearest named position within `NAME_RADIUS_M`, else the stay is named by
+its rounded coordinates (3 decimals, about 100 m).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from app.services.places.stays import Point, Stay, Track, haversine
+
+NAME_RADIUS_M = 250.0
+EDGE_S = 1800.0  # a transition this close to a stay's ends belongs to it
+MAX_PLACES = 8
+
+
+@dataclass(frozen=True)
+class Named:
+    """A region transition: when, which region, and where the phone was (if sent)."""
+
+    ts: float
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+    event: str = ""  # `enter` / `leave`
+
+
+def _belongs(named: Named, stay: Stay) -> bool:
+    """An `enter` just before a stay or a `leave` just after it is that stay's."""
+    early = EDGE_S if named.event != "leave" else 0.0
+    late = EDGE_S if named.event != "enter" else 0.0
+    return stay.start - early <= named.ts <= stay.end + late
+
+
+def name_stay(stay: Stay, known: list[Named]) -> str:
+    during = [n for n in known if _belongs(n, stay)]
+    here = Point(0, stay.lat, stay.lon)
+    for group in (during, known):
+        near = [
+            (haversine(here, Point(0, n.lat, n.lon)), n.name)
+            for n in group
+            if n.lat is not None and n.lon is not None
+        ]
+        near = [pair for pair in near if pair[0] <= NAME_RADIUS_M]
+        if near:
+            return min(near)[1]
+    unplaced = [n.name for n in during if n.lat is None]
+    if len(set(unplaced)) == 1:
+        return unplaced[0]
+    return f"near {stay.lat:.3f}, {stay.lon:.3f}"
+
+
+def place_totals(track: Track, known: list[Named]) -> list[tuple[str, float]]:
+    """(name, seconds) per place, longest first."""
+    totals: dict[str, float] = {}
+    for stay in track.stays:
+        name = name_stay(stay, known)
+        totals[name] = totals.get(name, 0.0) + stay.seconds
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+
+def duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def distance(metres: float) -> str:
+    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{round(metres)} m"
+
+
+def track_text(track: Track, totals: list[tuple[str, float]]) -> str:
+    shown = [f"{name} {duration(s)}" for name, s in totals[:MAX_PLACES]]
+    if len(totals) > MAX_PLACES:
+        shown.append(f"and {len(totals) - MAX_PLACES} other places")
+    places = ", ".join(shown) or "on the move, no stop of 10 min or more"
+    walked, total = track.walked_m, track.distance_m
+    if walked >= 50 and total - walked >= 500:
+        moved = f"walked {distance(walked)}, {distance(total)} in all"
+    elif walked >= 50:
+        moved = f"walked {distance(total)}"
+    elif total >= 50:
+        moved = f"travelled {distance(total)}"
+    else:
+        moved = "stayed put"
+    return f"{places} ({moved})"
+
+
+def day_text(day: date, parts: list[tuple[str, str]]) -> str:
+    """`parts`: (device, that device's text); one device is not named."""
+    head = f"Places on {day:%A} {day.day} {day:%B %Y}: "
+    if len(parts) == 1:
+        return head + parts[0][1]
+    return head + "; ".join(f"{device}: {text}" for device, text in parts)
