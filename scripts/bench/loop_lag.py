@@ -3,15 +3,19 @@
 Starts a real server (`hearth serve`) on a temp data dir and a separate probe process that
 GETs /health every 20 ms over HTTP, then drives the server over HTTP through each phase:
   - five POST /v1/events batches (1000 events each in full mode),
-  - retention of the older half of the events (POST /v1/jobs/retention_cleanup/run),
   - a backup (POST /v1/backups),
-  - an export (GET /v1/export, streamed and discarded).
+  - an export (GET /v1/export, streamed and discarded),
+  - retention of the older half of the events (POST /v1/jobs/retention_cleanup/run).
+In full mode the data dir starts with 100,000 events spread over a year (`--seed`, built
+once with raw Chroma adds by scripts/bench/backup.py and copied), so the backup runs at
+100k and retention (182 days) deletes ~50k.
 For each phase it prints the probe's worst and p99 /health latency, against the same
 probe's median while the server is idle (the baseline, measured in the same run).
 Goal: worst /health latency < 100 ms in every phase. The import and the reindex run
 offline (`hearth import`, `hearth reindex`), so transfer.py measures them in-process.
 
-    .venv/bin/python scripts/bench/loop_lag.py [--full]   (quick: 5 x 200 events)
+    .venv/bin/python scripts/bench/loop_lag.py [--full] [--seed N]
+    (quick: 5 x 200 events on an empty store; full: 5 x 1000 on a 100k store)
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ sys.path[0] = str(ROOT)  # not scripts/bench, whose file names could shadow modu
 
 import httpx  # noqa: E402
 
+from scripts.bench.backup import cached_data_dir  # noqa: E402
 from scripts.bench.phone_sync import free_port, wait_healthy  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
@@ -72,16 +77,21 @@ def wait_job(client: httpx.Client, name: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true")
+    parser.add_argument("--seed", type=int, default=None, help="events already stored")
     args = parser.parse_args()
     batch = 1000 if args.full else 200
+    seed = args.seed if args.seed is not None else (100_000 if args.full else 0)
     work = Path(tempfile.mkdtemp(prefix="hearth-lag-"))
+    if seed:
+        shutil.copytree(cached_data_dir(seed), work / "data", ignore=shutil.ignore_patterns(".*"))
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
     env.update(
         HEARTH_DATA_DIR=str(work / "data"),
         HEARTH_PORT=str(port),
         HEARTH_API_TOKEN=TOKEN,
-        HEARTH_RETENTION_DAYS="30",
+        # seeded events span a year: 182 days removes about half of them
+        HEARTH_RETENTION_DAYS="182" if seed else "30",
         PYTHONPATH=os.getcwd(),
     )
     base = f"http://127.0.0.1:{port}"
@@ -119,16 +129,18 @@ def main() -> None:
             r.raise_for_status()
         phases.append((f"5 x {batch}-event POST batches", start, time.time()))
         start = time.time()
-        client.post("/v1/jobs/retention_cleanup/run").raise_for_status()
-        wait_job(client, "retention_cleanup")
-        phases.append((f"retention of {5 * batch // 2} events", start, time.time()))
-        start = time.time()
         client.post("/v1/backups").raise_for_status()
-        phases.append(("backup", start, time.time()))
+        phases.append((f"backup at {seed + 5 * batch} events", start, time.time()))
         start = time.time()
         with client.stream("GET", "/v1/export") as r:
             lines = sum(1 for _ in r.iter_lines())
         phases.append((f"export ({lines} lines)", start, time.time()))
+        before = client.get("/v1/status").json()["events"]["total"]
+        start = time.time()
+        client.post("/v1/jobs/retention_cleanup/run").raise_for_status()
+        wait_job(client, "retention_cleanup")
+        removed = before - client.get("/v1/status").json()["events"]["total"]
+        phases.append((f"retention of {removed} events", start, time.time()))
         time.sleep(0.5)
         rows = []
         idle = statistics.median(probe_window(samples, *phases[0][1:]))
