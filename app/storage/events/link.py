@@ -13,6 +13,7 @@ stuck calls never starve the thread pool the rest of the server uses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -23,11 +24,12 @@ from typing import Any, TypeVar
 import httpx
 from chromadb.errors import ChromaError
 
-from app.errors import StorageFullError, StoreBusyError, StoreUnavailableError
+from app.errors import HearthError, StorageFullError, StoreBusyError, StoreUnavailableError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 WORKERS = 8
+WATCH_S = 2.0  # server mode: how soon /health notices an outage, and its end
 _FULL = ("disk is full", "No space left", "database or disk is full")
 
 
@@ -107,6 +109,15 @@ class StoreLink:
             log.warning("event store reachable again")
             self.down_since = None
         return result
+
+    async def watch(self, probe: Callable[[], object]) -> None:
+        """Call `probe` every WATCH_S while the store is fine or away (not while a call is
+        stuck), so an outage and its end are noticed even when nothing is written."""
+        while True:
+            await asyncio.sleep(WATCH_S)
+            with contextlib.suppress(HearthError):
+                if not self.degraded or self.down_since is not None:
+                    await self.call(probe)
 
     def _mark_down(self, exc: BaseException) -> None:
         if self.down_since is None:

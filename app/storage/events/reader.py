@@ -1,7 +1,7 @@
-"""Reading events: pages and counts from the index, documents from Chroma.
+"""Reading events from Chroma by id (which ids a page holds comes from the index).
 
-Chroma cannot order results and its metadata filters are slow, so which events a page
-holds comes from the in-memory `EventIndex`, and Chroma is asked only for those ids.
+Chroma cannot order results and its metadata filters are slow, so the in-memory
+`EventIndex` picks the ids and Chroma is asked only for those.
 Events still in the outbox (acknowledged, not yet in Chroma) are answered from memory.
 The export reads pages the same way, with their vectors.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from chromadb.api.models.Collection import Collection
 
-from app.storage.events.codec import decode_cursor, encode_cursor, from_chroma
+from app.storage.events.codec import from_chroma
 from app.storage.events.index import EventIndex
 from app.storage.events.link import StoreLink
 from app.storage.events.transfer import export_record
@@ -53,21 +53,6 @@ class EventReader:
             if event is not None:
                 out.append(event)
         return out
-
-    async def list(
-        self,
-        *,
-        type: str | None = None,  # noqa: A002 (the API's name)
-        since: float | None = None,
-        until: float | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> tuple[builtins.list[Event], str | None]:
-        """Newest first; the cursor is the last (timestamp, id) seen: inserts cannot shift pages."""
-        before = decode_cursor(cursor) if cursor else None
-        ids, more = self._index.page(type, since, until, before, max(1, limit))
-        next_cursor = encode_cursor(self._index.key(ids[-1])) if more and ids else None
-        return await self.fetch(ids), next_cursor
 
     async def export_pages(
         self, ids: builtins.list[str], embedder: str, batch: int

@@ -29,9 +29,10 @@ from typing import Any
 import anyio.to_thread
 from chromadb.api.models.Collection import Collection
 
-from app.errors import HearthError, StoreBusyError
+from app.errors import StoreBusyError
 from app.storage.embeddings import Embedder
 from app.storage.events import chroma
+from app.storage.events.codec import decode_cursor, encode_cursor
 from app.storage.events.index import EventIndex
 from app.storage.events.intake import EventIntake
 from app.storage.events.link import StoreLink
@@ -44,7 +45,6 @@ from app.storage.events.writer import EventWriter
 from app.storage.gate import WriteGate
 
 log = logging.getLogger(__name__)
-WATCH_S = 2.0  # server mode: how soon /health notices an outage, and its end
 FLUSH_WAIT_S = 8.0  # under the API's 10 s: a route waiting on the outbox answers in time
 
 
@@ -106,16 +106,10 @@ class EventStore:
             index.add(event.id, event.timestamp, event.type)
         store._outbox.start(fresh)
         if chroma_url:
-            store._watcher = asyncio.create_task(store._watch(), name="chroma-watch")
+            store._watcher = asyncio.create_task(
+                store.link.watch(collection.count), name="chroma-watch"
+            )
         return store
-
-    async def _watch(self) -> None:
-        """A Chroma server's outage (and its end) is noticed even when nothing is written."""
-        while True:
-            await asyncio.sleep(WATCH_S)
-            with contextlib.suppress(HearthError):
-                if not self.link.degraded or self.link.down_since is not None:
-                    await self.link.call(self.collection.count)
 
     # -- writing ---------------------------------------------------------------
 
@@ -162,9 +156,10 @@ class EventStore:
         cursor: str | None = None,
     ) -> tuple[builtins.list[Event], str | None]:
         """Newest first; the cursor is the last (timestamp, id) seen: inserts cannot shift pages."""
-        return await self._reader.list(
-            type=type, since=since, until=until, limit=limit, cursor=cursor
-        )
+        before = decode_cursor(cursor) if cursor else None
+        ids, more = self._index.page(type, since, until, before, max(1, limit))
+        next_cursor = encode_cursor(self._index.key(ids[-1])) if more and ids else None
+        return await self._reader.fetch(ids), next_cursor
 
     def keys(
         self,
@@ -196,22 +191,11 @@ class EventStore:
     # -- deleting --------------------------------------------------------------
 
     async def delete(self, event_id: str) -> bool:
-        entry = self._index.get(event_id)
-        if entry is None:
+        if event_id not in self._index:
             return False
         if event_id in self._outbox.pending:
             await self._drain_first()
-        self.link.check()
-        vector = self._index.vectors.vector(event_id)
-        self._index.remove(event_id)
-        try:
-            async with self._gate.write():
-                await self.link.call(self.collection.delete, ids=[event_id])
-        except BaseException:
-            self._index.add(event_id, *entry)
-            if vector is not None:
-                self._index.attach(event_id, vector)
-            raise
+        await self._writer.delete_one(event_id)
         return True
 
     async def delete_where(

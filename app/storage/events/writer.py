@@ -144,6 +144,23 @@ class EventWriter:
             if vector is not None:
                 self._index.attach(event_id, np.asarray(vector, dtype=np.float32))
 
+    async def delete_one(self, event_id: str) -> None:
+        """Out of the index first (no search finds it meanwhile), back in if Chroma fails."""
+        self._link.check()
+        entry = self._index.get(event_id)
+        if entry is None:
+            return
+        vector = self._index.vectors.vector(event_id)
+        self._index.remove(event_id)
+        try:
+            async with self._gate.write():
+                await self._link.call(self._collection.delete, ids=[event_id])
+        except BaseException:
+            self._index.add(event_id, *entry)
+            if vector is not None:
+                self._index.attach(event_id, vector)
+            raise
+
     async def delete_many(self, ids: list[str]) -> int:
         """Delete in small calls with a yield between (retention), so the loop stays live."""
         deleted = 0

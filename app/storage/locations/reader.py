@@ -108,24 +108,18 @@ class FixReader:
     def iter_range(self, since: float, until: float, batch: int = 2000) -> Iterator[list[Fix]]:
         """Fixes with `since <= ts < until`, oldest first, in blocks of `batch` (blocking:
         run it in a thread). A day is read a block at a time, never a year at once."""
-        after: tuple[int, int] = (round(since * 1000) - 1, 2**62)
-        end = round(until * 1000)
-        while True:
-            rows = self._select(
-                "(ts, dev) > (?, ?) AND ts < ?", [*after, end], "ORDER BY ts, dev", batch
-            )
-            if not rows:
-                return
-            after = (rows[-1][0], rows[-1][1])
-            yield [self._fix(row) for row in rows]
-            if len(rows) < batch:
-                return
+        return self._blocks((round(since * 1000) - 1, 2**62), round(until * 1000), batch)
 
     def iter_all(self, batch: int = 5000) -> Iterator[list[Fix]]:
         """Every fix, oldest first, in blocks (blocking: run it in a thread, one block a call)."""
-        after: tuple[int, int] = (-1, -1)
+        return self._blocks((-1, -1), None, batch)
+
+    def _blocks(self, after: tuple[int, int], end: int | None, batch: int) -> Iterator[list[Fix]]:
+        """Keyset paging on (ts, dev) after `after`, up to `end` (ms, exclusive) if given."""
+        where = "(ts, dev) > (?, ?)" + (" AND ts < ?" if end is not None else "")
+        bound = [end] if end is not None else []
         while True:
-            rows = self._select("(ts, dev) > (?, ?)", list(after), "ORDER BY ts, dev", batch)
+            rows = self._select(where, [*after, *bound], "ORDER BY ts, dev", batch)
             if not rows:
                 return
             after = (rows[-1][0], rows[-1][1])

@@ -119,7 +119,7 @@ class LocationStore(FixReader):
             new_devices: dict[str, int] = {}
             try:
                 db.execute("BEGIN IMMEDIATE")
-                for name in {f.device for f in fixes} - self._devices.keys():
+                for name in sorted({f.device for f in fixes} - self._devices.keys()):
                     new_devices[name] = self._device(name)
                 devices = {**self._devices, **new_devices}
                 rows = [  # unpacking, not attribute access: this runs once per fix
