@@ -8,6 +8,10 @@ strategy a matter of bisecting in memory. Times are `since <= timestamp < until`
 `vectors` holds the embedding of every event that is in Chroma (not of those still in
 the outbox or being written); removing an event here removes its vector too, so the
 two can never disagree about what exists.
+
+`revision` counts changes; `changed(type, after)` names the events of a type written
+since a revision, so a reader that mirrors events (the mood log) refetches an event
+rewritten under the same id and time, which the (timestamp, id) keys cannot show.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ class EventIndex:
         self._meta: dict[str, tuple[float, str]] = {}
         self._all: list[Key] = []
         self._by_type: dict[str, list[Key]] = {}
+        self.revision = 0
+        self._written: dict[str, dict[str, int]] = {}  # type -> id -> revision, oldest first
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, float, str]], vectors: VectorTable) -> EventIndex:
@@ -60,6 +66,29 @@ class EventIndex:
         self._meta[event_id] = (ts, type)
         bisect.insort(self._all, (ts, event_id))
         bisect.insort(self._by_type.setdefault(type, []), (ts, event_id))
+        self._mark(event_id, type)
+
+    def touch(self, event_ids: Iterable[str]) -> None:
+        """Mark events as changed again once their new content can be read."""
+        for event_id in event_ids:
+            found = self._meta.get(event_id)
+            if found is not None:
+                self._mark(event_id, found[1])
+
+    def _mark(self, event_id: str, type: str) -> None:
+        self.revision += 1
+        written = self._written.setdefault(type, {})
+        written.pop(event_id, None)  # re-inserted last: the dict stays in revision order
+        written[event_id] = self.revision
+
+    def changed(self, type: str, after: int) -> list[str]:
+        """Ids of `type` written (added, rewritten or touched) since revision `after`."""
+        out = []
+        for event_id, revision in reversed(self._written.get(type, {}).items()):
+            if revision <= after:
+                break
+            out.append(event_id)
+        return out
 
     def add_many(self, rows: Iterable[tuple[str, float, str]]) -> None:
         """`add` for a batch of new ids: one merge instead of an insert each (at 100k
@@ -72,6 +101,7 @@ class EventIndex:
         for event_id, ts, kind in fresh:
             self._meta[event_id] = (ts, kind)
             self._by_type.setdefault(kind, []).append((ts, event_id))
+            self._mark(event_id, kind)
         # Sorted lists plus one appended run: timsort merges the two runs in one pass.
         self._all.extend((ts, event_id) for event_id, ts, _ in fresh)
         self._all.sort()
@@ -84,6 +114,8 @@ class EventIndex:
             return False
         self.vectors.discard(event_id)
         ts, type = found
+        self.revision += 1
+        self._written.get(type, {}).pop(event_id, None)
         _discard(self._all, (ts, event_id))
         bucket = self._by_type[type]
         _discard(bucket, (ts, event_id))
@@ -99,13 +131,15 @@ class EventIndex:
             return
         gone = set(ids)
         for event_id in ids:
-            del self._meta[event_id]
+            _, type = self._meta.pop(event_id)
+            self._written.get(type, {}).pop(event_id, None)
             self.vectors.discard(event_id)
         # One filtering pass keeps the lists sorted: no re-sort (at 100k events a sort
         # is ~100 ms on the loop, once per retention chunk).
         self._all = [key for key in self._all if key[1] not in gone]
         by_type = {t: [k for k in keys if k[1] not in gone] for t, keys in self._by_type.items()}
         self._by_type = {t: keys for t, keys in by_type.items() if keys}
+        self.revision += 1
 
     def attach(self, event_id: str, vector: np.ndarray) -> None:
         """Make an indexed event searchable once its vector is in Chroma."""

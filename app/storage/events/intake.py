@@ -126,6 +126,7 @@ class EventIntake:
         finally:
             self._claims.settle(batch, done)
         self._unwritten.difference_update(e.id for e in fresh)
+        self._index.touch(replaced)  # a reader that fetched the old copy meanwhile refetches
         return len(fresh), len(replaced)
 
     async def upsert(self, events: list[NewEvent]) -> None:
@@ -144,6 +145,7 @@ class EventIntake:
             self._unwritten.difference_update(latest)
             await self._writer.resync(list(latest))
             raise
+        self._index.touch(latest)
 
     async def import_records(self, records: builtins.list[dict[str, Any]]) -> AddResult:
         """Idempotent: known ids are duplicates; embeddings are reused when the model matches."""

@@ -171,6 +171,16 @@ class EventStore:
         """(timestamp, id) oldest first, from the index alone: no store call."""
         return self._index.keys(type, since, until)
 
+    @property
+    def revision(self) -> int:
+        """Grows with every write and delete (see `changed`)."""
+        return self._index.revision
+
+    def changed(self, *, type: str, after: int) -> builtins.list[str]:  # noqa: A002
+        """Ids of `type` written since `revision` was `after`, newest first: an event
+        rewritten under the same id and time shows here, not in `keys`."""
+        return self._index.changed(type, after)
+
     async def get_many(self, ids: builtins.list[str]) -> builtins.list[Event]:
         """Events for `ids` in that order (unknown ids left out)."""
         return await self._reader.fetch(ids)
