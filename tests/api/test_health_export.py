@@ -138,6 +138,19 @@ def test_a_changed_entry_under_its_id_replaces_the_old_copy(hae: ServerProcess) 
         assert [m["mood"] for m in mine] == ["content"]
 
 
+def test_insights_follow_an_entry_relabelled_under_its_id_and_time(hae: ServerProcess) -> None:
+    at = float(int(time.time())) - 4 * 86400
+    window = {"since": at - 1, "until": at + 1}
+    with hae.client() as c:
+        assert post(c, {"data": {"stateOfMind": [state_of_mind("relabel", at, ["Happy"])]}})
+        first = c.get("/v1/insights/mood", params=window).json()
+        assert [d["moods"] for d in first["days"]] == [{"happy": 1}] and first["average"] == 4
+        again = post(c, {"data": {"stateOfMind": [state_of_mind("relabel", at, ["Sad"])]}})
+        assert again.json()["moods"]["updated"] == 1
+        second = c.get("/v1/insights/mood", params=window).json()
+        assert [d["moods"] for d in second["days"]] == [{"sad": 1}] and second["average"] == 2
+
+
 def test_an_older_state_of_mind_joins_history_only_a_newer_one_becomes_current(
     hae: ServerProcess,
 ) -> None:
