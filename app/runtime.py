@@ -27,7 +27,7 @@ from app.services.backup.create import clear_leftovers
 from app.services.blog import BlogService
 from app.services.blog.feeds import feeds_document
 from app.services.blog.fetch import make_http_client
-from app.services.moods import MoodLog
+from app.services.moods import MoodRecorder
 from app.services.notify import Notifier, build_notifier
 from app.services.phone import PhoneSync
 from app.services.status import StatusService
@@ -54,7 +54,7 @@ class Runtime:
     tokens: TokenStore
     events: EventStore
     phone: PhoneSync
-    moods: MoodLog
+    moods: MoodRecorder
     http: httpx.AsyncClient
     blog: BlogService
     notifier: Notifier
@@ -133,7 +133,7 @@ class Runtime:
     ) -> Runtime:
         phone = PhoneSync(state, events)
         await phone.recover()
-        moods = MoodLog(state, events)  # moods from apps and imports
+        moods = MoodRecorder(state, events)  # moods from apps and imports
         feeds = feeds_document(settings.state_dir / "feeds.json", gate)
         for warning in await anyio.to_thread.run_sync(feeds.load):
             state.warnings.append(warning)

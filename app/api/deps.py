@@ -16,7 +16,7 @@ from app.jobs.scheduler import JobRunner
 from app.runtime import Runtime
 from app.services.blog import BlogService
 from app.services.insights import Insights
-from app.services.moods import MoodLog
+from app.services.moods import MoodRecorder
 from app.services.phone import PhoneSync
 from app.services.search import SearchService
 from app.services.status import StatusService
@@ -84,7 +84,7 @@ EventsDep = Annotated[EventStore, Depends(_part("events"))]
 StatusDep = Annotated[StatusService, Depends(_part("status"))]
 JobsDep = Annotated[JobRunner, Depends(_part("jobs"))]
 BlogDep = Annotated[BlogService, Depends(_part("blog"))]
-MoodsDep = Annotated[MoodLog, Depends(_part("moods"))]
+MoodsDep = Annotated[MoodRecorder, Depends(_part("moods"))]
 LocationsDep = Annotated[LocationStore, Depends(_part("locations"))]
 AuthDep = Annotated[Principal, Depends(require_token)]
 

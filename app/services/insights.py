@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from app.services.mood_days import MoodEntry, ratio
-from app.services.mood_log import MoodEvents, MoodLog
+from app.services.mood_log import MoodEventSource, MoodLog
 from app.services.mood_scores import MoodScores
 from app.services.search import Searchable
 from app.storage.events import Event
@@ -27,7 +27,7 @@ ABOUT_MIN_SCORE = 0.68  # cosine similarity 0.36: related, not merely the same r
 ON_THIS_DAY_FROM = 1970
 
 
-class InsightEvents(MoodEvents, Searchable, Protocol):
+class InsightEvents(MoodEventSource, Searchable, Protocol):
     async def list(
         self,
         *,
@@ -75,35 +75,30 @@ class Insights:
             "by_activity": by_activity,
         }
         if about is not None:
-            entries = self.moods.span(since, until)
-            answer["about"] = await self._about(about, entries, since, until, average)
+            near = await self._near(about, lo, hi, since, until)
+            answer["about"] = {
+                "text": about,
+                "average": _mean(e.score for e in near),
+                "entries": len(near),
+                "overall": average,
+            }
         return answer
 
-    async def _about(
-        self,
-        text: str,
-        entries: list[MoodEntry],
-        since: float | None,
-        until: float | None,
-        overall: float | None,
-    ) -> dict[str, Any]:
+    async def _near(
+        self, text: str, lo: int, hi: int, since: float | None, until: float | None
+    ) -> list[MoodEntry]:
+        """Entries lo..hi within 12 hours of the events that match `text` by meaning."""
+        entries, stamps = self.moods.entries, self.moods.timestamps  # replaced, never changed
         hits = await self.events.search(
             text, n=ABOUT_CANDIDATES, type=None, since=since, until=until
         )
         times = [e.timestamp for e, s in hits if e.type != "mood" and s >= ABOUT_MIN_SCORE]
-        stamps = [e.ts for e in entries]
         near: set[int] = set()
         for ts in times[:ABOUT_MAX]:
-            lo = bisect.bisect_left(stamps, ts - AROUND_S)
-            hi = bisect.bisect_right(stamps, ts + AROUND_S)
-            near.update(range(lo, hi))
-        chosen = [entries[i] for i in sorted(near)]
-        return {
-            "text": text,
-            "average": _mean(e.score for e in chosen),
-            "entries": len(chosen),
-            "overall": overall,
-        }
+            start = bisect.bisect_left(stamps, ts - AROUND_S, lo, hi)
+            end = bisect.bisect_right(stamps, ts + AROUND_S, lo, hi)
+            near.update(range(start, end))
+        return [entries[i] for i in sorted(near)]
 
     async def on_this_day(self, day: date, limit: int) -> list[Event]:
         """Events of the same month and day in earlier years, newest year first."""

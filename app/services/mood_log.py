@@ -25,7 +25,7 @@ from app.storage.events import Event
 FETCH_CHUNK = 2000  # ids per store call: far under SQLite's variable limit
 
 
-class MoodEvents(Protocol):
+class MoodEventSource(Protocol):
     @property
     def revision(self) -> int: ...
 
@@ -39,7 +39,9 @@ class MoodEvents(Protocol):
 
 
 class MoodLog:
-    def __init__(self, events: MoodEvents, scores: MoodScores, tz: str) -> None:
+    """Reads every mood back from the event log for insights; `moods.MoodRecorder` writes them."""
+
+    def __init__(self, events: MoodEventSource, scores: MoodScores, tz: str) -> None:
         self.events = events
         self.scores = scores
         self.tz = ZoneInfo(tz)
@@ -81,10 +83,15 @@ class MoodLog:
         hi = len(self._ts) if until is None else bisect.bisect_left(self._ts, until)
         return lo, max(lo, hi)
 
-    def span(self, since: float | None, until: float | None) -> list[MoodEntry]:
-        """Entries with since <= ts < until, from the last sync."""
-        lo, hi = self.bounds(since, until)
-        return self._entries[lo:hi]
+    @property
+    def entries(self) -> list[MoodEntry]:
+        """Oldest first, as of the last sync (a sync replaces the list, never changes it)."""
+        return self._entries
+
+    @property
+    def timestamps(self) -> list[float]:
+        """The entries' times, in the same order (replaced alike)."""
+        return self._ts
 
     def _entry(self, event: Event) -> MoodEntry:
         mood = event.metadata.get("mood")

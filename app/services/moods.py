@@ -24,7 +24,7 @@ from app.storage.state import Json, StateManager
 MAX_CLOCK_SKEW_S = 86400.0  # as for PUT: a wild clock must not freeze the current mood
 
 
-class MoodEvents(Protocol):
+class MoodEventSink(Protocol):
     async def enqueue(self, events: list[NewEvent]) -> list[bool]: ...
 
     async def enqueue_upsert(self, events: list[NewEvent]) -> tuple[int, int]: ...
@@ -70,9 +70,11 @@ def to_event(change: MoodChange) -> NewEvent:
     return NewEvent(type="mood", text=text, timestamp=change.at, metadata=metadata, id=change.id)
 
 
-class MoodLog:
+class MoodRecorder:
+    """Writes mood changes (history, event log, current mood); `mood_log.MoodLog` reads them."""
+
     def __init__(
-        self, state: StateManager, events: MoodEvents, clock: Callable[[], float] = time.time
+        self, state: StateManager, events: MoodEventSink, clock: Callable[[], float] = time.time
     ) -> None:
         self.state = state
         self.events = events

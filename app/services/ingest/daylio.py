@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 
 from app.errors import ImportRowsError
-from app.services.moods import MAX_CLOCK_SKEW_S, MoodChange, MoodLog
+from app.services.moods import MAX_CLOCK_SKEW_S, MoodChange, MoodRecorder
 
 SOURCE = "daylio"
 MAX_MOOD_CHARS = 64
@@ -213,7 +213,7 @@ def _summary(problems: list[str]) -> str:
     return "nothing imported: " + "; ".join(shown) + tail
 
 
-async def import_daylio(data: bytes, *, tz: ZoneInfo, moods: MoodLog) -> dict[str, int]:
+async def import_daylio(data: bytes, *, tz: ZoneInfo, moods: MoodRecorder) -> dict[str, int]:
     """Check the whole file (in a thread: a big export takes a while), then store it."""
     parse = partial(parse_daylio, data, tz=tz, now=moods.clock())
     changes = await anyio.to_thread.run_sync(parse)

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 
 from app.errors import InvalidInputError
-from app.services.moods import MAX_CLOCK_SKEW_S, MoodChange, MoodLog
+from app.services.moods import MAX_CLOCK_SKEW_S, MoodChange, MoodRecorder
 from app.storage.events import NewEvent, Scalar
 from app.values import is_number
 
@@ -242,7 +242,7 @@ class HealthEvents(Protocol):
 
 
 async def ingest_health_export(
-    body: bytes, *, tz: ZoneInfo, moods: MoodLog, events: HealthEvents
+    body: bytes, *, tz: ZoneInfo, moods: MoodRecorder, events: HealthEvents
 ) -> dict[str, Any]:
     """Parse in a thread (a day of minute samples is megabytes), then store moods and
     samples together: their journal appends share one fsync."""
