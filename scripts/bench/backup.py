@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,8 +39,11 @@ BATCH = 5000
 TYPES = ["note", "mood", "location", "thought", "blog"]
 
 
-def build_data_dir(data_dir: Path, n: int, *, now: float | None = None) -> None:
-    """A Hearth-shaped data dir: chroma/ with the events collection, state/ with small files."""
+def build_data_dir(
+    data_dir: Path, n: int, *, now: float | None = None, types: Sequence[str] = TYPES
+) -> None:
+    """A Hearth-shaped data dir: chroma/ with the events collection, state/ with small files;
+    events of `types` in turn over the last year, with random unit vectors."""
     import chromadb
 
     from app.storage.embeddings import MODEL_NAME
@@ -67,7 +71,7 @@ def build_data_dir(data_dir: Path, n: int, *, now: float | None = None) -> None:
             embeddings=vectors,
             documents=[f"event {i}: a short note about the day, mood and plans" for i in ids],
             metadatas=[
-                {"type": TYPES[j % len(TYPES)], "timestamp": t, "received_at": t, "m.n": j}
+                {"type": types[j % len(types)], "timestamp": t, "received_at": t, "m.n": j}
                 for j, t in enumerate(ts, start)
             ],
         )
@@ -77,13 +81,15 @@ def build_data_dir(data_dir: Path, n: int, *, now: float | None = None) -> None:
     (state / "blog_cache.json").write_text(json.dumps([{"title": f"post {i}"} for i in range(50)]))
 
 
-def cached_data_dir(n: int) -> Path:
-    base = Path(tempfile.gettempdir()) / "hearth-bench" / f"data-{n}"
+def cached_data_dir(n: int, types: Sequence[str] = TYPES) -> Path:
+    """Built once per (n, types) under /tmp; copy it before opening it with the app."""
+    name = f"data-{n}" if list(types) == TYPES else f"data-{n}-{'-'.join(types)}"
+    base = Path(tempfile.gettempdir()) / "hearth-bench" / name
     if not (base / ".complete").exists():
         shutil.rmtree(base, ignore_errors=True)
         t0 = time.perf_counter()
         print(f"building a {n}-event data dir in {base} (once) ...", flush=True)
-        build_data_dir(base, n)
+        build_data_dir(base, n, types=types)
         (base / ".complete").touch()
         print(f"  built in {time.perf_counter() - t0:.0f} s", flush=True)
     return base
