@@ -172,13 +172,11 @@ class EventStore:
         return self._index.keys(type, since, until)
 
     @property
-    def revision(self) -> int:
-        """Grows with every write and delete (see `changed`)."""
+    def revision(self) -> int:  # grows with every write and delete
         return self._index.revision
 
     def changed(self, *, type: str, after: int) -> builtins.list[str]:  # noqa: A002
-        """Ids of `type` written since `revision` was `after`, newest first: an event
-        rewritten under the same id and time shows here, not in `keys`."""
+        """Ids of `type` written since `revision` was `after` (rewrites in place too)."""
         return self._index.changed(type, after)
 
     async def get_many(self, ids: builtins.list[str]) -> builtins.list[Event]:
