@@ -26,14 +26,11 @@ FETCH_CHUNK = 2000  # ids per store call: far under SQLite's variable limit
 
 
 class MoodEventSource(Protocol):
-    @property
-    def revision(self) -> int: ...
-
     def keys(
         self, *, type: str | None, since: float | None, until: float | None
     ) -> list[tuple[float, str]]: ...
 
-    def changed(self, *, type: str, after: int) -> list[str]: ...
+    def changed(self, *, type: str, after: int) -> tuple[int, list[str]]: ...
 
     async def get_many(self, ids: list[str]) -> list[Event]: ...
 
@@ -56,9 +53,9 @@ class MoodLog:
     async def sync(self) -> list[MoodEntry]:
         """All mood entries, oldest first, as the event log has them now."""
         async with self._lock:
-            revision = self.events.revision
             keys = self.events.keys(type="mood", since=None, until=None)
-            rewritten = set(self.events.changed(type="mood", after=self._revision))
+            revision, changed = self.events.changed(type="mood", after=self._revision)
+            rewritten = set(changed)
             if keys == self._keys and not rewritten:  # one C-level list comparison
                 return self._entries
             cache = self._cache

@@ -171,13 +171,9 @@ class EventStore:
         """(timestamp, id) oldest first, from the index alone: no store call."""
         return self._index.keys(type, since, until)
 
-    @property
-    def revision(self) -> int:  # grows with every write and delete
-        return self._index.revision
-
-    def changed(self, *, type: str, after: int) -> builtins.list[str]:  # noqa: A002
-        """Ids of `type` written since `revision` was `after` (rewrites in place too)."""
-        return self._index.changed(type, after)
+    def changed(self, *, type: str, after: int) -> tuple[int, builtins.list[str]]:  # noqa: A002
+        """The revision now, and the ids of `type` written since `after` (rewrites too)."""
+        return self._index.revision, self._index.changed(type, after)
 
     async def get_many(self, ids: builtins.list[str]) -> builtins.list[Event]:
         """Events for `ids` in that order (unknown ids left out)."""

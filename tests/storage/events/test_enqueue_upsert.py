@@ -40,16 +40,17 @@ async def test_resend_is_unchanged_and_a_changed_record_replaces_the_old(
 
 async def test_a_rewrite_in_place_is_named_by_changed_once_readable(store: EventStore) -> None:
     await store.enqueue_upsert([steps(100), steps(5, day=2)])
-    before = store.revision
-    assert store.changed(type="health", after=before) == []
+    before, none = store.changed(type="health", after=10**9)
+    assert none == []
     keys = store.keys(type="health")
     assert await store.enqueue_upsert([steps(250)]) == (0, 1)
     assert store.keys(type="health") == keys  # same id and time: the keys cannot show it
-    assert store.changed(type="health", after=before) == ["health:step_count:1"]
-    assert store.changed(type="mood", after=before) == []
-    assert store.changed(type="health", after=store.revision) == []
+    now, ids = store.changed(type="health", after=before)
+    assert ids == ["health:step_count:1"] and now > before
+    assert store.changed(type="mood", after=before)[1] == []
+    assert store.changed(type="health", after=now) == (now, [])
     assert await store.delete("health:step_count:1")
-    assert store.changed(type="health", after=before) == []  # gone: the keys show that
+    assert store.changed(type="health", after=before)[1] == []  # gone: the keys show that
 
 
 async def test_a_moved_timestamp_moves_the_event_in_the_index(store: EventStore) -> None:
