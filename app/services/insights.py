@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from app.services.mood_days import MoodEntry, ratio
 from app.services.mood_log import MoodEventSource, MoodLog
 from app.services.mood_scores import MoodScores
+from app.services.phone import PagedEvents
 from app.services.search import Searchable
 from app.storage.events import Event
 
@@ -27,16 +28,8 @@ ABOUT_MIN_SCORE = 0.68  # cosine similarity 0.36: related, not merely the same r
 ON_THIS_DAY_FROM = 1970
 
 
-class InsightEvents(MoodEventSource, Searchable, Protocol):
-    async def list(
-        self,
-        *,
-        type: str | None,
-        since: float | None,
-        until: float | None,
-        limit: int,
-        cursor: str | None,
-    ) -> tuple[list[Event], str | None]: ...
+class InsightEvents(MoodEventSource, Searchable, PagedEvents, Protocol):
+    """What insights read from the event log: mood keys, search, pages."""
 
 
 class Insights:

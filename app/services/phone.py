@@ -21,8 +21,8 @@ from app.storage.events import Event, NewEvent
 from app.storage.state import THOUGHTS_KEPT, Json, StateManager
 
 
-class EventLog(Protocol):
-    async def enqueue(self, events: list[NewEvent]) -> list[bool]: ...
+class PagedEvents(Protocol):
+    """Newest-first pages of events (the event log's `list`)."""
 
     async def list(
         self,
@@ -33,6 +33,10 @@ class EventLog(Protocol):
         limit: int,
         cursor: str | None,
     ) -> tuple[list[Event], str | None]: ...
+
+
+class EventLog(PagedEvents, Protocol):
+    async def enqueue(self, events: list[NewEvent]) -> list[bool]: ...
 
 
 log = logging.getLogger(__name__)
