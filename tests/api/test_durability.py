@@ -158,6 +158,8 @@ def test_full_disk_gives_507_and_keeps_the_old_file(
     with TestClient(create_app(settings), headers=AUTH) as c:
         assert c.put("/v1/mood", json={"mood": "before", "updated_at": 1}).status_code == 200
         c.portal.call(c.app.state.runtime.events.flush)  # type: ignore[union-attr]
+        # The mood file is written behind the journal: let that write land before filling.
+        c.portal.call(c.app.state.runtime.state.drain)  # type: ignore[union-attr]
         filler = tiny_state_disk / "filler"
         fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
