@@ -190,8 +190,8 @@ async def bench_search(tmp: Path, embedder: Embedder, n: int, queries: int) -> N
     end = T0 + SPAN
     cases: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
         ("no filter", {}, None),
-        ("type=mood (20%)", {"kind": "mood"}, {"type": "mood"}),
-        ("type=sleep (2%)", {"kind": "sleep"}, {"type": "sleep"}),
+        ("type=mood (20%)", {"type": "mood"}, {"type": "mood"}),
+        ("type=sleep (2%)", {"type": "sleep"}, {"type": "sleep"}),
         (
             "last 30 days (2.7%)",
             {"since": end - 30 * 86400},
@@ -204,7 +204,7 @@ async def bench_search(tmp: Path, embedder: Embedder, n: int, queries: int) -> N
         ),
         (
             "type=run, last 90 days (0.7%)",
-            {"kind": "run", "since": end - 90 * 86400},
+            {"type": "run", "since": end - 90 * 86400},
             {"$and": [{"type": "run"}, {"timestamp": {"$gte": end - 90 * 86400}}]},
         ),
     ]
@@ -212,7 +212,7 @@ async def bench_search(tmp: Path, embedder: Embedder, n: int, queries: int) -> N
     include: Any = ["documents", "metadatas", "distances"]
     plain_raw: list[float] = []
     for label, ours_kw, where in cases:
-        filters = {"kind": None, "since": None, "until": None, **ours_kw}
+        filters = {"type": None, "since": None, "until": None, **ours_kw}
 
         async def ours(filters: dict[str, Any] = filters) -> object:
             return await store._search.search(vec(), n=10, **filters)
