@@ -11,6 +11,7 @@ an unacknowledged one is nowhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,7 @@ from app.storage.gate import WriteGate
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
-DEFER_S = 0.05  # a deferred write waits this long so a burst shares one file write
+DEFER_S = 0.05  # deferred values are written at most once per DEFER_S: a burst shares a write
 
 
 class DurableDocument(Generic[T]):
@@ -51,6 +52,8 @@ class DurableDocument(Generic[T]):
         self._flusher: asyncio.Task[None] | None = None
         self.version = 0
         self._pinned = 0  # version of the newest value made durable elsewhere
+        self._urgent = False  # someone awaits the next write: no deferral
+        self._wakeup: asyncio.Future[None] | None = None
 
     def load(self) -> list[str]:
         """Read (or recover, or create) the file; blocking, call once at start."""
@@ -88,6 +91,7 @@ class DurableDocument(Generic[T]):
         if self._waiting is None:
             self._waiting = asyncio.get_running_loop().create_future()
         waiting = self._waiting
+        self._hurry()
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_loop())
         await asyncio.shield(waiting)
@@ -107,18 +111,30 @@ class DurableDocument(Generic[T]):
         if self._waiting is None:
             self._waiting = asyncio.get_running_loop().create_future()
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_loop(DEFER_S))
+            self._flusher = asyncio.create_task(self._flush_loop())
 
     async def settled(self) -> None:
         """Return once the current in-memory value is on disk (or raise its write error)."""
         pending = self._waiting or self._inflight
         if pending is not None:
+            self._hurry()
             await asyncio.shield(pending)
 
-    async def _flush_loop(self, delay: float = 0.0) -> None:
-        if delay:
-            await asyncio.sleep(delay)
+    def _hurry(self) -> None:
+        self._urgent = True
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    async def _flush_loop(self) -> None:
         while self._waiting is not None:
+            if not self._urgent:
+                # Only deferred values wait: a stream of them must not keep the disk busy
+                # with back-to-back rewrites of this file (they slowed the journal's fsync).
+                self._wakeup = asyncio.get_running_loop().create_future()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup, DEFER_S)
+                self._wakeup = None
+            self._urgent = False
             batch, self._waiting = self._waiting, None
             self._inflight = batch
             snapshot, snapshot_version = self._value, self.version
