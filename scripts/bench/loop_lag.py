@@ -14,13 +14,17 @@ probe's median while the server is idle (the baseline, measured in the same run)
 Goal: worst /health latency < 100 ms in every phase. The import and the reindex run
 offline (`hearth import`, `hearth reindex`), so transfer.py measures them in-process.
 
-    .venv/bin/python scripts/bench/loop_lag.py [--full] [--seed N]
+    .venv/bin/python scripts/bench/loop_lag.py [--full] [--seed N] [--chroma-server]
     (quick: 5 x 200 events on an empty store; full: 5 x 1000 on a 100k store)
+--chroma-server serves the same store from `chroma run` in its own process
+(HEARTH_CHROMA_URL): Chroma's write calls hold the GIL, and there they hold another
+process's. Backups are then logical (an NDJSON export of the events).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -78,7 +82,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--seed", type=int, default=None, help="events already stored")
+    parser.add_argument("--chroma-server", action="store_true", help="Chroma in its own process")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        run(args, stack)
+
+
+def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     batch = 1000 if args.full else 200
     seed = args.seed if args.seed is not None else (100_000 if args.full else 0)
     work = Path(tempfile.mkdtemp(prefix="hearth-lag-"))
@@ -94,6 +104,13 @@ def main() -> None:
         HEARTH_RETENTION_DAYS="182" if seed else "30",
         PYTHONPATH=os.getcwd(),
     )
+    if args.chroma_server:
+        from tests.utils.chroma_server import chroma_server
+
+        (work / "chroma-server").mkdir()
+        if (work / "data" / "chroma").exists():
+            (work / "data" / "chroma").rename(work / "chroma-server" / "db")
+        env["HEARTH_CHROMA_URL"] = stack.enter_context(chroma_server(work / "chroma-server"))
     base = f"http://127.0.0.1:{port}"
     log = (work / "server.log").open("wb")
     server = subprocess.Popen(
