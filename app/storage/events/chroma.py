@@ -23,11 +23,6 @@ from app.storage.files import ensure_private_dir
 
 DEFAULT_NAMESPACE = "hearth"
 SCHEMA = 1
-# Chroma rewrites the whole HNSW index file after this many applied writes (its default is
-# 1000), holding the GIL: ~250 ms at 100k events, ~2.5 s at 1M. Every start replays the
-# writes since the last rewrite (~1 ms each). 5000 makes the stall five times rarer and
-# retention ~30 % faster for at most ~5 s more at start (docs/measurements.md).
-HNSW_SYNC_THRESHOLD = 5000
 
 
 def make_client(chroma_dir: Path, chroma_url: str | None) -> ClientAPI:
@@ -77,7 +72,7 @@ def collection_metadata(embedder: Embedder) -> dict[str, Any]:
 def create_collection(client: ClientAPI, name: str, embedder: Embedder) -> Collection:
     return client.create_collection(
         name,
-        configuration={"hnsw": {"space": "cosine", "sync_threshold": HNSW_SYNC_THRESHOLD}},
+        configuration={"hnsw": {"space": "cosine"}},
         metadata=collection_metadata(embedder),
         embedding_function=HearthEmbeddingFunction(embedder.name, embedder),  # type: ignore[arg-type]
     )
@@ -90,18 +85,7 @@ def open_collection(client: ClientAPI, name: str, embedder: Embedder) -> Collect
     except NotFoundError:
         return create_collection(client, name, embedder)
     check_embedder(collection, embedder)
-    use_sync_threshold(collection)
     return collection
-
-
-def use_sync_threshold(collection: Collection) -> None:
-    """Give a collection made before HNSW_SYNC_THRESHOLD existed the same setting.
-
-    Chroma reads it when the index is first loaded, so this runs before the first query.
-    """
-    hnsw = (collection.configuration or {}).get("hnsw") or {}
-    if hnsw.get("sync_threshold") != HNSW_SYNC_THRESHOLD:
-        collection.modify(configuration={"hnsw": {"sync_threshold": HNSW_SYNC_THRESHOLD}})
 
 
 def check_embedder(collection: Collection, embedder: Embedder) -> None:

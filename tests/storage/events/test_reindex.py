@@ -101,21 +101,3 @@ async def test_crash_mid_reindex_leaves_the_old_collection_in_use(
     assert done == 4
     client = chroma.make_client(setup.chroma_dir, setup.chroma_url)
     assert len([c for c in client.list_collections() if c.name.startswith(setup.namespace)]) == 2
-
-
-async def test_every_collection_rewrites_its_index_at_the_same_threshold(
-    setup: StoreSetup, embedder: Embedder
-) -> None:
-    """New collections are made with the threshold; older ones are given it at open."""
-    client = chroma.make_client(setup.chroma_dir, setup.chroma_url)
-    name = chroma.default_collection(setup.namespace)
-    old = client.create_collection(
-        name,
-        configuration={"hnsw": {"space": "cosine"}},
-        metadata=chroma.collection_metadata(embedder),
-    )
-    assert old.configuration["hnsw"]["sync_threshold"] != chroma.HNSW_SYNC_THRESHOLD
-    opened = chroma.open_collection(client, name, embedder)
-    assert opened.configuration["hnsw"]["sync_threshold"] == chroma.HNSW_SYNC_THRESHOLD
-    fresh = chroma.create_collection(client, f"{name}-2", embedder)
-    assert fresh.configuration["hnsw"]["sync_threshold"] == chroma.HNSW_SYNC_THRESHOLD
