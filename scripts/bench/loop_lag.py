@@ -92,6 +92,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     batch = 1000 if args.full else 200
     seed = args.seed if args.seed is not None else (100_000 if args.full else 0)
     work = Path(tempfile.mkdtemp(prefix="hearth-lag-"))
+    # On the stack before the Chroma server: removed only once that server has stopped.
+    stack.callback(shutil.rmtree, work, ignore_errors=True)
     if seed:
         shutil.copytree(cached_data_dir(seed), work / "data", ignore=shutil.ignore_patterns(".*"))
     port = free_port()
@@ -183,7 +185,6 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
             probe.wait()
         server.terminate()
         server.wait(timeout=120)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
