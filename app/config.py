@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,8 +42,11 @@ class Settings(BaseSettings):
     mood_scores: Annotated[dict[str, int], NoDecode] = {}
     public_url: str | None = None  # the web app's address for sign-in links (token --qr)
 
-    # Event log
+    # Event log: Chroma's server in a child process over data/chroma ("child"), or the
+    # embedded client in the service's own process ("inline"); HEARTH_CHROMA_URL instead
+    # names a Chroma server run elsewhere.
     chroma_url: str | None = None
+    chroma_mode: Literal["child", "inline"] = "child"
     recent_thoughts: int = Field(20, ge=1, le=500)
 
     # Blog

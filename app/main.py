@@ -43,7 +43,7 @@ from app.storage.lock import argv_purpose
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        runtime = await Runtime.open(settings, purpose=argv_purpose())
+        runtime = await Runtime.open(settings, purpose=argv_purpose(), serving=True)
         try:
             runtime.check_exposure()
             await runtime.start()

@@ -2,9 +2,9 @@
 reverse. The server's lifespan and the offline CLI commands both build one, so they share
 the wiring (and the data-directory lock) instead of repeating it.
 
-Order: lock -> state -> tokens -> location fixes -> embedder -> event log -> phone sync,
-moods -> outbound HTTP -> blog -> notifier -> jobs -> status. Each part gets what it needs
-passed in; nothing is filled in later, so no route can meet a half-built runtime.
+Order: lock -> state -> tokens -> location fixes -> embedder -> (Chroma child) -> event
+log -> phone sync, moods -> outbound HTTP -> blog -> notifier -> jobs -> status. Each part
+gets what it needs passed in; nothing is filled in later, so no route can meet a half-built runtime.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from app.services.notify import Notifier, build_notifier
 from app.services.phone import PhoneSync
 from app.services.status import StatusService
 from app.storage.embeddings import get_embedder
-from app.storage.events import EventStore, StoreLink
+from app.storage.events import ChromaChild, EventStore, StoreLink
 from app.storage.files import ensure_private_dir
 from app.storage.gate import WriteGate
 from app.storage.locations import LocationStore
@@ -61,19 +61,31 @@ class Runtime:
     jobs: JobRunner
     status: StatusService
     locations: LocationStore
+    chroma_child: ChromaChild | None = None  # the event store's own Chroma process, if any
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def open(cls, settings: Settings, *, purpose: str) -> Runtime:
-        lock = DataDirLock(settings.data_dir, purpose).acquire()
-        try:
-            return await cls._build(settings, lock)
-        except BaseException:
-            lock.release()
-            raise
+    async def open(cls, settings: Settings, *, purpose: str, serving: bool = False) -> Runtime:
+        """Build every part; a part that fails undoes the ones built before it.
+
+        `serving`: for the server, whose event store runs in a Chroma child process unless
+        HEARTH_CHROMA_MODE=inline (the offline commands always open the files inline)."""
+        async with contextlib.AsyncExitStack() as undo:
+            lock = DataDirLock(settings.data_dir, purpose).acquire()
+            undo.callback(lock.release)
+            runtime = await cls._build(settings, lock, undo, serving=serving)
+            undo.pop_all()
+            return runtime
 
     @classmethod
-    async def _build(cls, settings: Settings, lock: DataDirLock) -> Runtime:
+    async def _build(
+        cls,
+        settings: Settings,
+        lock: DataDirLock,
+        undo: contextlib.AsyncExitStack,
+        *,
+        serving: bool,
+    ) -> Runtime:
         gate = WriteGate(
             SpaceGuard(
                 settings.data_dir,
@@ -87,50 +99,8 @@ class Runtime:
         tokens = TokenStore(settings.state_dir)
         tokens.refresh(time.time())
         locations = await LocationStore.open(settings.state_dir / "locations.sqlite3", gate)
-        try:
-            return await cls._build_log(settings, lock, gate, state, tokens, locations)
-        except BaseException:
-            await anyio.to_thread.run_sync(locations.close)
-            raise
-
-    @classmethod
-    async def _build_log(
-        cls,
-        settings: Settings,
-        lock: DataDirLock,
-        gate: WriteGate,
-        state: StateManager,
-        tokens: TokenStore,
-        locations: LocationStore,
-    ) -> Runtime:
-        embedder = await anyio.to_thread.run_sync(get_embedder)
-        if settings.chroma_url is None:
-            ensure_private_dir(settings.chroma_dir)
-        events = await EventStore.open(
-            chroma_dir=settings.chroma_dir,
-            chroma_url=settings.chroma_url,
-            embedder=embedder,
-            outbox_path=settings.state_dir / "outbox.jsonl",
-            gate=gate,
-            link=StoreLink(timeout_s=settings.store_timeout_s),
-        )
-        try:
-            return await cls._build_services(settings, lock, gate, state, tokens, events, locations)
-        except BaseException:
-            await events.close()
-            raise
-
-    @classmethod
-    async def _build_services(
-        cls,
-        settings: Settings,
-        lock: DataDirLock,
-        gate: WriteGate,
-        state: StateManager,
-        tokens: TokenStore,
-        events: EventStore,
-        locations: LocationStore,
-    ) -> Runtime:
+        undo.push_async_callback(anyio.to_thread.run_sync, locations.close)
+        child, events = await cls._open_events(settings, gate, undo, serving=serving)
         phone = PhoneSync(state, events)
         await phone.recover()
         moods = MoodRecorder(state, events)  # moods from apps and imports
@@ -138,6 +108,7 @@ class Runtime:
         for warning in await anyio.to_thread.run_sync(feeds.load):
             state.warnings.append(warning)
         http = make_http_client()
+        undo.push_async_callback(http.aclose)
         blog = BlogService(
             settings=settings,
             client=http,
@@ -167,6 +138,7 @@ class Runtime:
             jobs=jobs,
             extra_warnings=lambda: [*blog.warnings(), *notifier.warnings(), *locations.warnings],
             space=gate.space,
+            chroma_child=child,
         )
         return cls(
             settings,
@@ -183,7 +155,32 @@ class Runtime:
             jobs,
             status,
             locations,
+            chroma_child=child,
         )
+
+    @staticmethod
+    async def _open_events(
+        settings: Settings, gate: WriteGate, undo: contextlib.AsyncExitStack, *, serving: bool
+    ) -> tuple[ChromaChild | None, EventStore]:
+        embedder = await anyio.to_thread.run_sync(get_embedder)
+        url, child = settings.chroma_url, None
+        if url is None:
+            ensure_private_dir(settings.chroma_dir)
+            if serving and settings.chroma_mode == "child":
+                child = ChromaChild(settings.chroma_dir, settings.data_dir / "chroma.log")
+                url = await child.start()
+                undo.push_async_callback(child.stop)
+        events = await EventStore.open(
+            chroma_dir=settings.chroma_dir,
+            chroma_url=url,
+            embedder=embedder,
+            outbox_path=settings.state_dir / "outbox.jsonl",
+            gate=gate,
+            link=StoreLink(timeout_s=settings.store_timeout_s),
+            local_server=child is not None,
+        )
+        undo.push_async_callback(events.close)
+        return child, events
 
     def check_exposure(self) -> None:
         """Refuse to serve a non-loopback address with no token to protect it."""
@@ -231,6 +228,8 @@ class Runtime:
             await self.blog.aclose()
             await self.notifier.drain()
             await self.events.close()
+            if self.chroma_child is not None:
+                await self.chroma_child.stop()
             await self.state.drain()
             await anyio.to_thread.run_sync(self.locations.close)
             with contextlib.suppress(OSError, ValueError, StorageError):

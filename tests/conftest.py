@@ -27,6 +27,9 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "api_token": ADMIN_TOKEN,
         "access_log": False,
         "blog_urls": [],
+        # In-process apps keep the store inline (a Chroma child per test would add ~1 s
+        # each); real server processes (`ServerProcess`) run the default, the child.
+        "chroma_mode": "inline",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

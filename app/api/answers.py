@@ -139,11 +139,18 @@ class BackupSummary(Answer):
     newest_at: float | None
 
 
+class EventStoreProcess(Answer):
+    mode: Literal["child", "inline", "server"]
+    pid: int | None = Field(description="the Chroma child's process id (mode child)")
+    restarts: int = Field(description="times the Chroma child was started again after it exited")
+
+
 class Status(Answer):
     version: str
     uptime_s: float
     events: EventCounts
     embedder: str
+    store: EventStoreProcess
     storage: Storage
     jobs: list[Job]
     backups: BackupSummary

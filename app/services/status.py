@@ -19,7 +19,7 @@ import anyio.to_thread
 import app
 from app.config import Settings
 from app.services.backup.catalog import list_backups
-from app.storage.events import EventStore
+from app.storage.events import ChromaChild, EventStore
 from app.storage.space import SpaceGuard
 from app.storage.state import StateManager
 from app.storage.tokens import TokenStore
@@ -45,7 +45,9 @@ class StatusService:
         jobs: JobsView,
         extra_warnings: Callable[[], list[str]] = list,
         space: SpaceGuard | None = None,
+        chroma_child: ChromaChild | None = None,
     ) -> None:
+        self.chroma_child = chroma_child
         self.space = space
         self.settings = settings
         self.events = events
@@ -96,6 +98,14 @@ class StatusService:
         total, by_type = self.events.counts()
         return {"total": total, "by_type": by_type}
 
+    def store_process(self) -> dict[str, Any]:
+        """Where Chroma runs: the service's child process, inline, or a server elsewhere."""
+        child = self.chroma_child
+        if child is not None:
+            return {"mode": "child", "pid": child.pid, "restarts": child.restarts}
+        mode = "server" if self.settings.chroma_url else "inline"
+        return {"mode": mode, "pid": None, "restarts": 0}
+
     def warnings(self) -> list[str]:
         found = [*self.state.warnings, *self.events.warnings]
         store = self.events.link.state()
@@ -118,6 +128,7 @@ class StatusService:
             "uptime_s": round(time.time() - self.started_at, 3),
             "events": self.events_summary(),
             "embedder": self.events.embedder_name,
+            "store": self.store_process(),
             "storage": await self.storage(),
             "jobs": self.jobs.jobs(),
             "backups": await self.backups_summary(),

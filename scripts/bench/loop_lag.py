@@ -3,6 +3,8 @@
 Starts a real server (`hearth serve`) on a temp data dir and a separate probe process that
 GETs /health every 20 ms over HTTP, then drives the server over HTTP through each phase:
   - five POST /v1/events batches (1000 events each in full mode),
+  - in full mode, an import of 100,000 more events posted as 1000-event batches
+    (`--import-events`), the way an app replays a long history over HTTP,
   - a backup (POST /v1/backups),
   - an export (GET /v1/export, streamed and discarded),
   - retention of the older half of the events (POST /v1/jobs/retention_cleanup/run).
@@ -11,14 +13,16 @@ once with raw Chroma adds by scripts/bench/backup.py and copied), so the backup 
 100k and retention (182 days) deletes ~50k.
 For each phase it prints the probe's worst and p99 /health latency, against the same
 probe's median while the server is idle (the baseline, measured in the same run).
-Goal: worst /health latency < 100 ms in every phase. The import and the reindex run
-offline (`hearth import`, `hearth reindex`), so transfer.py measures them in-process.
+Goal: worst /health latency < 100 ms in every phase. `hearth import FILE` and
+`hearth reindex` run offline with the server stopped, so no probe can see them;
+transfer.py measures them in-process.
 
-    .venv/bin/python scripts/bench/loop_lag.py [--full] [--seed N] [--chroma-server]
+    .venv/bin/python scripts/bench/loop_lag.py [--full] [--seed N] [--mode child|inline|server]
     (quick: 5 x 200 events on an empty store; full: 5 x 1000 on a 100k store)
---chroma-server serves the same store from `chroma run` in its own process
-(HEARTH_CHROMA_URL): Chroma's write calls hold the GIL, and there they hold another
-process's. Backups are then logical (an NDJSON export of the events).
+--mode: child (the default a user runs: the service's own Chroma child process), inline
+(HEARTH_CHROMA_MODE=inline: Chroma in the server's process, where its write calls hold
+the server's GIL), server (HEARTH_CHROMA_URL: a `chroma run` started here; backups are then
+logical, an NDJSON export of the events).
 """
 
 from __future__ import annotations
@@ -82,7 +86,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--seed", type=int, default=None, help="events already stored")
-    parser.add_argument("--chroma-server", action="store_true", help="Chroma in its own process")
+    parser.add_argument("--mode", choices=["child", "inline", "server"], default="child")
+    parser.add_argument("--import-events", type=int, default=None, help="default: 100k if --full")
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         run(args, stack)
@@ -106,7 +111,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
         HEARTH_RETENTION_DAYS="182" if seed else "30",
         PYTHONPATH=os.getcwd(),
     )
-    if args.chroma_server:
+    env["HEARTH_CHROMA_MODE"] = "inline" if args.mode == "inline" else "child"
+    if args.mode == "server":
         from tests.utils.chroma_server import chroma_server
 
         (work / "chroma-server").mkdir()
@@ -147,6 +153,20 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
             r = client.post("/v1/events", json={"events": events})
             r.raise_for_status()
         phases.append((f"5 x {batch}-event POST batches", start, time.time()))
+        imported = args.import_events
+        if imported is None:
+            imported = 100_000 if args.full else 0
+        if imported:
+            start = time.time()
+            for b in range(0, imported, 1000):
+                events = [
+                    {"type": "note", "text": f"imported note {b + i}: a line from an old diary",
+                     "timestamp": now - 2 * DAY - (b + i) * 60}
+                    for i in range(min(1000, imported - b))
+                ]  # fmt: skip
+                client.post("/v1/events", json={"events": events}).raise_for_status()
+            end = time.time()
+            phases.append((f"import of {imported} ({imported / (end - start):.0f}/s)", start, end))
         start = time.time()
         client.post("/v1/backups").raise_for_status()
         phases.append((f"backup at {seed + 5 * batch} events", start, time.time()))

@@ -12,12 +12,9 @@ In Chroma-server mode there is no directory to copy: events go in as an NDJSON e
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import logging
 import os
 import shutil
-import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
+from app.children import die_with_parent
 from app.errors import BackupError, StorageError
 from app.services.backup.archive import file_table, write_archive
 from app.services.backup.catalog import list_backups, new_name, prune, write_sidecar
@@ -49,7 +47,6 @@ __all__ = [
 
 COPIED = ["chroma", "state"]
 VERIFY_TIMEOUT_S = 1800.0
-PR_SET_PDEATHSIG = 1
 FLUSH_TIMEOUT_S = 10.0
 
 Snapshot = Callable[[], Awaitable[dict[str, Any]]]
@@ -101,16 +98,6 @@ def store_export(store: EventStore) -> Export:
         return export_lines(store, {}, stats=stats)
 
     return export
-
-
-def die_with_parent() -> None:
-    """In the verify child, before exec: SIGKILL it when the server dies (Linux prctl),
-    so a killed server leaves no verifier running against a half-written data dir."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:  # the parent died before prctl took effect
-            os._exit(1)
 
 
 async def run_verify(archive: Path) -> tuple[bool, str]:

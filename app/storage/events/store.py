@@ -92,14 +92,18 @@ class EventStore:
         gate: WriteGate,
         namespace: str = chroma.DEFAULT_NAMESPACE,
         link: StoreLink | None = None,
+        local_server: bool = False,
     ) -> EventStore:
-        """Connect, check the pinned embedder, load index and vectors, replay the outbox."""
+        """Connect, check the pinned embedder, load index and vectors, replay the outbox.
+
+        `local_server`: `chroma_url` is the service's own Chroma child over `chroma_dir`,
+        so the files are here (backups copy them) although calls go over HTTP."""
 
         collection, index, recovered, warnings = await anyio.to_thread.run_sync(
             partial(connect, chroma_dir, chroma_url, embedder, outbox_path, namespace)
         )
         store = cls(collection, embedder, index, gate, outbox_path, link)
-        store.remote = chroma_url is not None
+        store.remote = chroma_url is not None and not local_server
         store.warnings = warnings
         fresh = [e for e in recovered if e.id not in index]
         for event in fresh:
