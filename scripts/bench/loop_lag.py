@@ -167,9 +167,10 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
                 client.post("/v1/events", json={"events": events}).raise_for_status()
             end = time.time()
             phases.append((f"import of {imported} ({imported / (end - start):.0f}/s)", start, end))
+        total = client.get("/v1/status").json()["events"]["total"]
         start = time.time()
         client.post("/v1/backups").raise_for_status()
-        phases.append((f"backup at {seed + 5 * batch} events", start, time.time()))
+        phases.append((f"backup at {total} events", start, time.time()))
         start = time.time()
         with client.stream("GET", "/v1/export") as r:
             lines = sum(1 for _ in r.iter_lines())

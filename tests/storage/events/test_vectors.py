@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.storage.events.vectors import MIN_CAPACITY, VectorTable
+from app.storage.events.vectors import BLOCK_ROWS, MIN_CAPACITY, VectorTable
 
 
 def unit(dim: int, axis: int) -> np.ndarray:
@@ -53,3 +53,32 @@ def test_growing_keeps_every_row_and_bulk_load_normalizes() -> None:
     ranked = dict(table.rank(block[5], rows, count + 1))
     assert max(ranked.values()) <= 1.0 + 1e-6 and ranked["e5"] > 0.999
     assert np.allclose(np.linalg.norm(table.vector("e9")), 1.0)  # type: ignore[arg-type]
+
+
+def test_rows_across_storage_blocks_rank_like_brute_force() -> None:
+    """Vectors live in fixed blocks (growing copies none): ranks across block edges,
+    from bulk loads that straddle them and single puts past them, match a plain product."""
+    rng = np.random.default_rng(7)
+    count = BLOCK_ROWS * 2 + 300
+    vectors = rng.standard_normal((count, 8)).astype(np.float32)
+    table = VectorTable(8, capacity=100)
+    half = BLOCK_ROWS + 50
+
+    def type_of(i: int) -> str:
+        return "note" if i < half or i % 3 else "mood"
+
+    table.extend([(f"e{i}", float(i), "note") for i in range(half)], vectors[:half])
+    for i in range(half, count):
+        table.put(f"e{i}", float(i), type_of(i), vectors[i])
+    assert len(table) == count
+    query = rng.standard_normal(8).astype(np.float32)
+    units = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    expected = units @ (query / np.linalg.norm(query))
+    for type in (None, "note", "mood"):
+        rows = table.select(type, 100.0, float(count - 100))
+        got = table.rank(query, rows, 25)
+        ids = [i for i in range(100, count - 100) if type in (None, type_of(i))]
+        best = sorted(ids, key=lambda i: -expected[i])[:25]
+        assert [event_id for event_id, _ in got] == [f"e{i}" for i in best]
+        assert np.allclose([sim for _, sim in got], expected[best], atol=1e-5)
+    assert np.allclose(table.vector(f"e{BLOCK_ROWS}"), units[BLOCK_ROWS], atol=1e-6)
