@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from app.services.mood_days import MoodEntry, ratio
 from app.services.mood_log import MoodEventSource, MoodLog
 from app.services.mood_scores import MoodScores
-from app.services.phone import PagedEvents
 from app.services.search import Searchable
 from app.storage.events import Event
 
@@ -28,8 +27,8 @@ ABOUT_MIN_SCORE = 0.68  # cosine similarity 0.36: related, not merely the same r
 ON_THIS_DAY_FROM = 1970
 
 
-class InsightEvents(MoodEventSource, Searchable, PagedEvents, Protocol):
-    """What insights read from the event log: mood keys, search, pages."""
+class InsightEvents(MoodEventSource, Searchable, Protocol):
+    """What insights read from the event log: keys from its index, events by id, search."""
 
 
 class Insights:
@@ -94,25 +93,20 @@ class Insights:
         return [entries[i] for i in sorted(near)]
 
     async def on_this_day(self, day: date, limit: int) -> list[Event]:
-        """Events of the same month and day in earlier years, newest year first."""
-        found: list[Event] = []
+        """Events of the same month and day in earlier years, newest year first and newest
+        first within a day: the ids come from the index, then one read of the store."""
+        ids: list[str] = []
         for year in range(day.year - 1, ON_THIS_DAY_FROM - 1, -1):
-            if len(found) >= limit:
+            if len(ids) >= limit:
                 break
             try:
                 start = datetime(year, day.month, day.day, tzinfo=self.tz)
             except ValueError:  # 29 February in a common year
                 continue
             end = datetime.combine(start.date() + timedelta(days=1), start.timetz())
-            items, _ = await self.events.list(
-                type=None,
-                since=start.timestamp(),
-                until=end.timestamp(),
-                limit=limit - len(found),
-                cursor=None,
-            )
-            found += items
-        return found
+            keys = self.events.keys(type=None, since=start.timestamp(), until=end.timestamp())
+            ids += [event_id for _, event_id in reversed(keys[-(limit - len(ids)) :])]
+        return await self.events.get_many(ids)
 
 
 def _mean(scores: Iterable[int | None]) -> float | None:
