@@ -121,6 +121,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
         env["HEARTH_CHROMA_URL"] = stack.enter_context(chroma_server(work / "chroma-server"))
     base = f"http://127.0.0.1:{port}"
     log = (work / "server.log").open("wb")
+    spawned = time.monotonic()
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve"], env=env, stdout=log, stderr=log
     )
@@ -129,6 +130,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> None:
     phases: list[tuple[str, float, float]] = []
     try:
         wait_healthy(base + "/health", server)
+        print(f"server healthy {time.monotonic() - spawned:.1f} s after it was started", flush=True)
         (work / "probe.py").write_text(PROBE)
         probe = subprocess.Popen(
             [sys.executable, str(work / "probe.py"), base + "/health", str(samples)]
