@@ -9,17 +9,9 @@ import time
 
 import pytest
 
-from tests.utils.server import ServerProcess
+from tests.utils.server import ServerProcess, process_gone
 
 pytestmark = pytest.mark.slow
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def _wait(predicate: object, timeout: float = 30) -> None:
@@ -38,9 +30,9 @@ def test_killing_the_server_takes_its_chroma_child_along(server: ServerProcess) 
         assert store["mode"] == "child"
         assert c.post("/v1/thoughts", json={"text": "the garden needs water"}).status_code == 201
     child = store["pid"]
-    assert not _gone(child)
+    assert not process_gone(child)
     server.kill9()
-    _wait(lambda: _gone(child), timeout=10)
+    _wait(lambda: process_gone(child), timeout=10)
     server.start()
     with server.client() as c:
         found = c.get("/v1/search", params={"q": "watering plants"}).json()["results"]
@@ -77,7 +69,7 @@ def test_a_dead_child_is_started_again_and_no_write_is_lost(server: ServerProces
 
         _wait(all_listed)
     server.stop()
-    assert _gone(store["pid"])
+    assert process_gone(store["pid"])
     # And every one of them is in Chroma's files, found again after a restart.
     server.start()
     with server.client() as c:

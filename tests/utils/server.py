@@ -21,6 +21,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def process_gone(pid: int) -> bool:
+    """True once no process has this id (a reaped child, or one never started)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def hearth_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_")}
     env.update({"HEARTH_DATA_DIR": str(data_dir), "HEARTH_LOG_LEVEL": "WARNING"})

@@ -16,20 +16,13 @@ from chromadb.config import Settings as ChromaSettings
 from app.errors import StorageError
 from app.storage.events import ChromaChild
 from app.storage.events import child as child_module
+from tests.utils.server import process_gone
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def chroma_settings() -> ChromaSettings:
     return ChromaSettings(anonymized_telemetry=False)  # HttpClient writes its port into it
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 async def _heartbeat(url: str) -> int:
@@ -51,7 +44,7 @@ async def test_serves_the_store_and_stops(tmp_path: Path) -> None:
     finally:
         await child.stop()
     assert child.pid is None
-    assert _gone(pid)
+    assert process_gone(pid)
     # Per-request lines stay out of the log: one line per call would grow it without end.
     assert "HTTP request" not in (tmp_path / "chroma.log").read_text()
     assert oct((tmp_path / "chroma.log").stat().st_mode & 0o777) == "0o600"
