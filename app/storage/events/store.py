@@ -57,6 +57,8 @@ class EventStore:
         gate: WriteGate,
         outbox_path: Path,
         link: StoreLink | None = None,
+        *,
+        served: bool = False,
     ) -> None:
         self.collection = collection
         self.link = link or StoreLink()
@@ -65,7 +67,7 @@ class EventStore:
         self._embedder = embedder
         self._index = index
         self._gate = gate
-        self._writer = EventWriter(collection, embedder, index, gate, self.link)
+        self._writer = EventWriter(collection, embedder, index, gate, self.link, served=served)
         self._outbox = Outbox(outbox_path, self._writer.store, gate)
         self._reader = EventReader(collection, index, self.link, lambda: self._outbox.pending)
         self._intake = EventIntake(
@@ -102,7 +104,7 @@ class EventStore:
         collection, index, recovered, warnings = await anyio.to_thread.run_sync(
             partial(connect, chroma_dir, chroma_url, embedder, outbox_path, namespace)
         )
-        store = cls(collection, embedder, index, gate, outbox_path, link)
+        store = cls(collection, embedder, index, gate, outbox_path, link, served=bool(chroma_url))
         store.remote = chroma_url is not None and not local_server
         store.warnings = warnings
         fresh = [e for e in recovered if e.id not in index]

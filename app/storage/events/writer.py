@@ -2,7 +2,8 @@
 
 Chroma's `upsert` holds the GIL for its whole run, even in a thread (~1.2 ms per item:
 100 items lag the loop ~124 ms), so writes go in chunks of `WRITE_CHUNK` with an await
-between (32 items: ~40 ms of GIL, under the 100 ms a probe may wait), each holding
+between (32 items: ~40 ms of GIL, under the 100 ms a probe may wait; bigger chunks when
+Chroma runs in another process, where its lock is not ours), each holding
 `gate.write()` only for its own chunk. Embedding releases the GIL,
 so the next group is embedded while the current one is written. Once a chunk is in
 Chroma its vectors join the index's vector table, which is what makes it searchable.
@@ -34,6 +35,11 @@ log = logging.getLogger(__name__)
 WRITE_CHUNK = 32
 EMBED_GROUP = 64
 DELETE_CHUNK = 100
+# Chroma served by another process (its child, or a server) holds that process's lock,
+# not ours: one call per embedded group, and deletes in bigger calls. Fewer calls is less
+# of Chroma's fixed cost per call, including its re-read of the unsaved log backlog.
+SERVED_WRITE_CHUNK = EMBED_GROUP
+SERVED_DELETE_CHUNK = 1000
 BYTES_PER_EVENT = 8192  # SQLite rows, full-text index, the vector twice (HNSW + queue)
 
 
@@ -50,7 +56,11 @@ class EventWriter:
         index: EventIndex,
         gate: WriteGate,
         link: StoreLink,
+        *,
+        served: bool = False,
     ) -> None:
+        self._write_chunk = SERVED_WRITE_CHUNK if served else WRITE_CHUNK
+        self._delete_chunk = SERVED_DELETE_CHUNK if served else DELETE_CHUNK
         self._collection = collection
         self._link = link
         self._embedder = embedder
@@ -106,9 +116,10 @@ class EventWriter:
         self, events: list[Event], vectors: np.ndarray, written: list[str] | None = None
     ) -> None:
         """Upsert events with precomputed vectors, chunk by chunk (`written` collects ids)."""
-        for i in range(0, len(events), WRITE_CHUNK):
-            chunk = events[i : i + WRITE_CHUNK]
-            block = vectors[i : i + WRITE_CHUNK]
+        size = self._write_chunk
+        for i in range(0, len(events), size):
+            chunk = events[i : i + size]
+            block = vectors[i : i + size]
             ids = [e.id for e in chunk]
             async with self._gate.write(space_needed(chunk)):
                 if written is not None:
@@ -164,8 +175,9 @@ class EventWriter:
     async def delete_many(self, ids: list[str]) -> int:
         """Delete in small calls with a yield between (retention), so the loop stays live."""
         deleted = 0
-        for i in range(0, len(ids), DELETE_CHUNK):
-            chunk = [e for e in ids[i : i + DELETE_CHUNK] if e in self._index]
+        size = self._delete_chunk
+        for i in range(0, len(ids), size):
+            chunk = [e for e in ids[i : i + size] if e in self._index]
             async with self._gate.write():
                 await self._link.call(self._collection.delete, ids=chunk)
             self._index.remove_many(chunk)

@@ -6,7 +6,6 @@ import random
 
 import pytest
 
-from app.storage.events import writer as event_writer
 from app.storage.events.store import EventStore
 from app.storage.events.types import NewEvent
 from tests.storage.events.conftest import StoreSetup
@@ -174,7 +173,7 @@ async def test_bad_cursor_is_a_value_error(store: EventStore) -> None:
 async def test_delete_where_in_chunks_with_dry_run(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(event_writer, "DELETE_CHUNK", 4)
+    monkeypatch.setattr(store._writer, "_delete_chunk", 4)  # several calls, both modes
     kinds = ["mood", "thought", "blog"]
     await store.add([ev(f"e{i}", T0 + i, kind=kinds[i % 3], id=f"e{i}") for i in range(30)])
     assert await store.delete_where(before=T0 + 20, dry_run=True) == 20
