@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import anyio.to_thread
 import httpx
 
+from app.children import release_free_memory
 from app.config import Settings
 from app.errors import ConfigError, StorageError
 from app.jobs.registry import build_jobs
@@ -204,6 +205,9 @@ class Runtime:
         # with ~470k objects took 4-6 s on a busy 2-core machine and stalled every request.
         await anyio.to_thread.run_sync(gc.collect)
         gc.freeze()
+        # Loading the index through the Chroma child decodes every vector from JSON; the
+        # freed heap stays with the process unless it is handed back.
+        await anyio.to_thread.run_sync(release_free_memory)
         # A backup cut short by a kill leaves its staging copy and temp archive behind.
         await anyio.to_thread.run_sync(clear_leftovers, self.settings.backups_dir)
         await self.jobs.start()
