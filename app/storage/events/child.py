@@ -47,8 +47,9 @@ def free_port() -> int:
 
 
 def chroma_command(path: Path, port: int) -> list[str]:
-    script = Path(sys.executable).with_name("chroma")
-    head = [str(script)] if script.exists() else [sys.executable, "-m", "chromadb.cli.cli"]
+    script = Path(sys.executable).with_name("chroma")  # the package's own entry point
+    fallback = [sys.executable, "-c", "from chromadb.cli.cli import app; app()"]
+    head = [str(script)] if script.exists() else fallback
     return [*head, "run", "--path", str(path), "--host", HOST, "--port", str(port)]
 
 
