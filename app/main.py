@@ -15,7 +15,7 @@ from app.api.errors import install_error_handlers
 from app.api.mcp import McpEndpoint
 from app.api.memory import Memory
 from app.api.middleware import BodyLimit, RequestContext
-from app.api.poll import StatePoll
+from app.api.poll import MoodPut, StatePoll
 from app.api.routes import (
     backups,
     blog,
@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     mcp = McpEndpoint()
     api = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
+    api.add_middleware(MoodPut)  # first, so inside LastResort (added by the next line)
     install_error_handlers(api)
     api.include_router(health.router)
     api.include_router(web_router)

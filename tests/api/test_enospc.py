@@ -47,6 +47,7 @@ def test_enospc_on_state_files_and_journal_is_507_and_changes_nothing(
     assert client.put("/v1/mood", json={"mood": "calm"}).status_code == 200
     state = settings.state_dir
     client.post("/v1/thoughts", json={"text": "first", "id": "t-0"})
+    client.portal.call(client.app.state.runtime.state.drain)  # type: ignore[union-attr]
     before = {p.name: p.read_bytes() for p in state.iterdir() if p.is_file()}
 
     with no_space_under(settings.data_dir):

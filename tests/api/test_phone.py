@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
@@ -192,3 +193,38 @@ def test_deleting_a_thought_removes_it_from_the_digest(client: TestClient) -> No
     body = client.get("/v1/thoughts").json()
     assert body["items"] == [] and "too private" not in body["text"]
     assert "too private" not in client.get("/v1/state").json()["thoughts"]
+
+
+FAST = {"Content-Type": "application/json"}  # answered in front of the router
+ROUTED = {"Content-Type": "application/json; charset=utf-8"}  # through the router
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"mood": "calm", "context": "tea", "updated_at": 1700000000.5}',
+        b'{"mood": ""}',
+        b'{"mood": "x", "surprise": 1}',
+        b'{"mood": "x", "updated_at": "yesterday"}',
+        b"[]",
+        b"not json",
+        b"",
+        b'{"mood": "\\ud800"}',
+    ],
+)
+def test_put_mood_in_front_of_the_router_answers_as_the_route_does(
+    client: TestClient, body: bytes
+) -> None:
+    fast = client.put("/v1/mood", content=body, headers=FAST)
+    routed = client.put("/v1/mood", content=body, headers=ROUTED)
+    assert fast.status_code == routed.status_code
+    assert fast.json() == routed.json()
+    assert fast.headers["content-type"] == routed.headers["content-type"]
+
+
+def test_put_mood_in_front_of_the_router_checks_the_token(client: TestClient) -> None:
+    body = b'{"mood": "sneaky"}'
+    for headers in (FAST, ROUTED):
+        refused = client.put("/v1/mood", content=body, headers={**headers, "Authorization": "x"})
+        assert refused.status_code == 401
+    assert client.get("/v1/mood").json()["mood"] != "sneaky"
