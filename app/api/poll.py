@@ -29,13 +29,15 @@ from app.api.schemas import MoodIn
 PATH = "/v1/state"
 
 
+def declared(endpoint: object) -> BaseRoute:
+    """The route declared for `endpoint`: metrics and the access log label by it."""
+    return next(r for r in router.routes if getattr(r, "endpoint", None) is endpoint)
+
+
 class StatePoll:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # The declared route, for the metrics label.
-        self.route: BaseRoute = next(
-            r for r in router.routes if getattr(r, "endpoint", None) is get_state
-        )
+        self.route = declared(get_state)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "GET":
@@ -73,9 +75,7 @@ class MoodPut:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.route: BaseRoute = next(
-            r for r in router.routes if getattr(r, "endpoint", None) is put_mood
-        )
+        self.route = declared(put_mood)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != MOOD_PATH or scope["method"] != "PUT":
