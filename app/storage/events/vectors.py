@@ -89,10 +89,9 @@ class VectorTable:
         unit = block / np.where(norms > 0, norms, 1.0)
         row = start
         while row < start + count:  # the part of the range in each block
-            size = min(BLOCK_ROWS - (row & MASK), start + count - row)
-            self._blocks[row >> SHIFT][row & MASK : (row & MASK) + size] = unit[row - start :][
-                :size
-            ]
+            at = row & MASK
+            size = min(BLOCK_ROWS - at, start + count - row)
+            self._blocks[row >> SHIFT][at : at + size] = unit[row - start : row - start + size]
             row += size
         self._ts[start : start + count] = [ts for _, ts, _ in rows]
         self._type[start : start + count] = [
