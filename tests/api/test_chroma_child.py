@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -14,10 +15,10 @@ from tests.utils.server import ServerProcess, process_gone
 pytestmark = pytest.mark.slow
 
 
-def _wait(predicate: object, timeout: float = 30) -> None:
+def _wait(predicate: Callable[[], bool], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return
         time.sleep(0.1)
     raise AssertionError("condition not met in time")
