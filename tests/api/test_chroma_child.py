@@ -36,8 +36,18 @@ def test_killing_the_server_takes_its_chroma_child_along(server: ServerProcess) 
     _wait(lambda: process_gone(child), timeout=10)
     server.start()
     with server.client() as c:
-        found = c.get("/v1/search", params={"q": "watering plants"}).json()["results"]
-        assert found[0]["text"] == "the garden needs water"
+        # Listed at once: if the kill came before Chroma had it, it is back from the journal.
+        items = c.get("/v1/events", params={"type": "thought"}).json()["items"]
+        assert [item["text"] for item in items] == ["the garden needs water"]
+
+        # Searchable once the journal has drained into the new child (a moment at most).
+        def found() -> bool:
+            answer = c.get("/v1/search", params={"q": "watering plants"})
+            assert answer.status_code == 200, answer.text
+            results = answer.json()["results"]
+            return bool(results) and results[0]["text"] == "the garden needs water"
+
+        _wait(found)
         assert c.get("/v1/status").json()["store"]["pid"] != child
 
 

@@ -57,12 +57,16 @@ class Searcher:
         since: float | None,
         until: float | None,
     ) -> list[Hit]:
-        if n <= 0 or not len(self._index):
+        table = self._index.vectors
+        # The table holds the events whose vectors Chroma has. An empty one means "ask
+        # nobody": Chroma (1.5.9) fails a query that runs while a collection's first vector
+        # is being written ("Nothing found on disk"), e.g. the first thought after an
+        # install, or journal lines replayed into a fresh store.
+        if n <= 0 or not len(table):
             return []
         if type is None and since is None and until is None:
             self.last_plan = "plain"
-            return await self._query(vector, min(n, len(self._index)))
-        table = self._index.vectors
+            return await self._query(vector, min(n, len(table)))
         with table.reading():
             rows = table.select(type, since, until)
             if not len(rows):

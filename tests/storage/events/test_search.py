@@ -7,6 +7,7 @@ come back in either order, so ids are compared up to ties.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from functools import partial
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from app.storage.events import loader as event_loader
 from app.storage.events import search as event_search
 from app.storage.events.store import EventStore
-from app.storage.events.types import NewEvent
+from app.storage.events.types import Event, NewEvent
 from tests.storage.events.conftest import StoreSetup
 
 pytestmark = pytest.mark.anyio
@@ -136,3 +137,27 @@ async def test_filtered_search_equals_chromas_filtered_query(
         await assert_matches_chroma(reopened, monkeypatch)
     finally:
         await reopened.close()
+
+
+async def test_a_search_racing_the_first_write_answers_instead_of_failing(
+    setup: StoreSetup,
+) -> None:
+    """Chroma fails a query that runs while the first vector of a collection is written
+    ("Error creating hnsw segment reader: Nothing found on disk"), so the first phone
+    thought after an install, or journal lines replayed into a fresh store after a
+    `kill -9`, must not be searched for in Chroma before Chroma has a vector."""
+    for round in range(6):
+        case = dataclasses.replace(setup, namespace=f"{setup.namespace}r{round}")
+        store = await case.open()
+        try:
+            await store.enqueue(
+                [NewEvent(type="thought", text="the garden needs water", timestamp=T0)]
+            )
+            found: list[tuple[Event, float]] = []
+            for _ in range(2000):
+                found = await store.search("watering plants")
+                if found:
+                    break
+            assert [event.text for event, _ in found] == ["the garden needs water"]
+        finally:
+            await store.close()
