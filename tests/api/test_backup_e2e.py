@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
+from tests.utils.archives import flip_a_data_byte
 from tests.utils.server import ServerProcess, run_cli
 
 pytestmark = pytest.mark.slow
@@ -87,10 +88,8 @@ def test_flipped_byte_archive_is_refused_and_data_untouched(
         item = c.post("/v1/backups").json()
     server.stop()
     archive = server.data_dir / "backups" / item["name"]
-    raw = bytearray(archive.read_bytes())
-    raw[len(raw) // 2] ^= 0x01
     broken = tmp_path / "broken.tar.gz"
-    broken.write_bytes(bytes(raw))
+    broken.write_bytes(flip_a_data_byte(archive.read_bytes()))
     mood_before = (server.data_dir / "state" / "current_mood.txt").read_bytes()
     result = run_cli("restore", str(broken), data_dir=server.data_dir)
     assert result.returncode != 0

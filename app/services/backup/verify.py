@@ -97,6 +97,11 @@ def extract_verified(archive: Path, dest: Path) -> dict[str, Any]:
                 if digest != want["sha256"] or size != want["size"]:
                     raise ArchiveCorruptError(f"{archive.name}: {member.name} fails its checksum")
                 seen.add(member.name)
+            # tar stops at its end-of-archive block; gzip checks each member's CRC only
+            # when its end is read. Read to the end, so damage to bytes no file owns
+            # (padding, the end blocks) is caught too.
+            while gz.read(_BLOCK):
+                pass
     except _READ_ERRORS as exc:
         raise ArchiveCorruptError(f"{archive.name} is damaged: {exc}") from exc
     except OSError as exc:

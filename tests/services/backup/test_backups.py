@@ -21,6 +21,7 @@ from app.storage.embeddings import Embedder
 from app.storage.events.store import EventStore
 from app.storage.files import atomic_write
 from app.storage.gate import WriteGate
+from tests.utils.archives import flip_a_data_byte
 from tests.utils.chroma_server import chroma_server as start_chroma
 from tests.utils.events import DAY, events, open_store, tree_digest
 
@@ -146,9 +147,7 @@ async def test_flipped_byte_is_refused_and_live_data_untouched(
     }
 
     damaged = tmp_path / item["name"]
-    raw = bytearray(archive.read_bytes())
-    raw[len(raw) // 2] ^= 0x01
-    damaged.write_bytes(bytes(raw))
+    damaged.write_bytes(flip_a_data_byte(archive.read_bytes()))
     live = {top: tree_digest(data / top) for top in ("chroma", "state")}
     with pytest.raises(ArchiveCorruptError, match=item["name"]):
         await anyio.to_thread.run_sync(lambda: restore(damaged, data, progress=lambda _m: None))
