@@ -118,6 +118,34 @@ def test_transition_is_a_place_event(srv: ServerProcess) -> None:
     assert (meta["lat"], meta["lon"], meta["device"]) == (48.87069, 2.34916, "nokia")
 
 
+def test_waypoints_are_regions_listed_and_deleted_by_full_tokens_only(srv: ServerProcess) -> None:
+    for _ in range(2):  # a resend replaces, never duplicates
+        assert owntracks(srv, OT_OTHERS["waypoint"], **{"X-Limit-D": "pixel"}).content == b"[]"
+    read = {"Authorization": f"Bearer {tok(srv, 'read')}"}
+    got = httpx.get(srv.url + "/v1/regions", headers=read)
+    mine = [r for r in got.json()["items"] if r["device"] == "pixel"]
+    assert mine == [
+        {
+            "device": "pixel",
+            "key": "f7676c",
+            "name": "My favorite coffee shop (Delaville)",
+            "lat": 48.87069,
+            "lon": 2.34916,
+            "rad": 50,
+            "defined_at": 1385997757,
+        }
+    ]
+    params = {"device": "pixel", "key": "f7676c"}
+    refused = httpx.delete(srv.url + "/v1/regions", params=params, headers=read)
+    assert refused.status_code == 403
+    with srv.client() as client:
+        assert client.delete("/v1/regions", params={"device": "pixel"}).status_code == 422
+        assert client.delete("/v1/regions", params=params).status_code == 204
+        assert client.delete("/v1/regions", params=params).status_code == 404
+        left = client.get("/v1/regions").json()["items"]
+    assert not [r for r in left if r["device"] == "pixel"]
+
+
 @pytest.mark.parametrize("kind", sorted(OT_OTHERS))
 def test_every_other_type_is_acknowledged_and_not_a_fix(srv: ServerProcess, kind: str) -> None:
     before = len(fixes(srv, limit="10000"))

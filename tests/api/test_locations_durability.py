@@ -15,9 +15,9 @@ import pytest
 
 from app.services.backup.restore import restore
 from app.storage.gate import WriteGate
-from app.storage.locations import LocationStore
+from app.storage.locations import Fix, LocationStore, Region
 from tests.conftest import ADMIN_TOKEN
-from tests.utils.apps import overland_feature
+from tests.utils.apps import OT_WAYPOINT, overland_feature
 from tests.utils.server import ServerProcess, run_cli
 
 pytestmark = pytest.mark.slow
@@ -38,17 +38,21 @@ def batch(device: str, start: float, n: int, step: float = 10) -> dict[str, obje
 
 def stored(data_dir: Path) -> dict[str, int]:
     """Fixes per device, read straight from the store file."""
+    fixes, _ = read_store(data_dir)
+    counts: dict[str, int] = {}
+    for fix in fixes:
+        counts[fix.device] = counts.get(fix.device, 0) + 1
+    return counts
 
-    async def read() -> dict[str, int]:
+
+def read_store(data_dir: Path) -> tuple[list[Fix], list[Region]]:
+    async def read() -> tuple[list[Fix], list[Region]]:
         store = await LocationStore.open(data_dir / "state" / "locations.sqlite3", WriteGate())
         try:
             fixes, _ = await store.page(limit=100_000)
+            return fixes, store.regions()
         finally:
             store.close()
-        counts: dict[str, int] = {}
-        for fix in fixes:
-            counts[fix.device] = counts.get(fix.device, 0) + 1
-        return counts
 
     return anyio.run(read)
 
@@ -83,6 +87,9 @@ def test_backup_and_restore_carry_the_fixes(srv: ServerProcess, tmp_path: Path) 
 
 
 def test_export_and_import_carry_the_fixes(srv: ServerProcess, tmp_path: Path) -> None:
+    with srv.client() as client:
+        sent = client.post("/v1/ingest/owntracks", content=OT_WAYPOINT, headers={"X-Limit-D": "p"})
+        assert (sent.status_code, sent.content) == (200, b"[]")
     export = tmp_path / "export.ndjson"
     with srv.client(timeout=300) as client, client.stream("GET", "/v1/export") as got:
         assert got.status_code == 200
@@ -96,8 +103,11 @@ def test_export_and_import_carry_the_fixes(srv: ServerProcess, tmp_path: Path) -
         done = run_cli("import", str(export), data_dir=target, timeout=600)
         assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert (result["locations"], result["locations_created"]) == (65, 0)
+    assert (result["locations"], result["locations_created"], result["regions"]) == (65, 0, 1)
     assert stored(target) == {"old": 40, "new": 25}
+    name = "My favorite coffee shop (Delaville)"
+    home = Region("p", "f7676c", name, 48.87069, 2.34916, 50, 1385997757.0)
+    assert read_store(target)[1] == [home]
 
 
 def test_retention_deletes_fixes_older_than_the_type_rule(srv: ServerProcess) -> None:

@@ -1,16 +1,18 @@
-"""Location fixes for maps: a GeoJSON FeatureCollection (or plain JSON), oldest first, paged."""
+"""Location fixes for maps (a GeoJSON FeatureCollection or plain JSON, oldest first, paged)
+and the OwnTracks regions that name places."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+import anyio.to_thread
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.deps import LocationsDep
 from app.api.schemas import QueryTime
-from app.storage.locations import Fix
+from app.storage.locations import Fix, Region
 
 router = APIRouter(prefix="/v1", tags=["locations"])
 
@@ -66,3 +68,42 @@ async def list_locations(
             "next_cursor": next_cursor,
         }
     )
+
+
+class RegionOut(BaseModel):
+    device: str
+    key: str
+    name: str
+    lat: float
+    lon: float
+    rad: int | None
+    defined_at: float
+
+
+class RegionsOut(BaseModel):
+    items: list[RegionOut]
+
+
+def _region(region: Region) -> dict[str, Any]:
+    device, key, name, lat, lon, rad, ts = region
+    return {"device": device, "key": key, "name": name, "lat": lat, "lon": lon, "rad": rad,
+            "defined_at": ts}  # fmt: skip
+
+
+@router.get("/regions", response_model=RegionsOut)
+async def list_regions(locations: LocationsDep) -> dict[str, Any]:
+    """The regions OwnTracks sent (waypoints), oldest definition first."""
+    regions = await anyio.to_thread.run_sync(locations.regions)
+    return {"items": [_region(r) for r in regions]}
+
+
+@router.delete("/regions", status_code=204)
+async def delete_region(
+    locations: LocationsDep,
+    device: Annotated[str, Query(min_length=1, max_length=64)],
+    key: Annotated[str, Query(min_length=1, max_length=64)],
+) -> Response:
+    """Forget a region (one deleted on the phone stays here until this)."""
+    if not await locations.delete_region(device, key):
+        raise HTTPException(404, "no such region")
+    return Response(status_code=204)

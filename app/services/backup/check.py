@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from app.storage.locations import LOCATION, fix_from_record
+from app.storage.locations import LOCATION, REGION, fix_from_record, region_from_record
 from app.values import is_number
 
 FORMAT = 1
@@ -99,9 +99,9 @@ def check_export(
                 elif check_state is not None and (why := check_state(name, content)):
                     problems.append(f"line {number}: {name}: {why}")
                 continue
-            if kind == LOCATION:
+            if kind in (LOCATION, REGION):
                 try:
-                    fix_from_record(obj)
+                    (fix_from_record if kind == LOCATION else region_from_record)(obj)
                 except ValueError as exc:
                     problems.append(f"line {number}: {exc}")
                 continue

@@ -20,7 +20,14 @@ import orjson
 from app.errors import HearthError
 from app.services.backup.check import CheckState, check_export, summary
 from app.storage.events import AddResult
-from app.storage.locations import LOCATION, Fix, fix_from_record
+from app.storage.locations import (
+    LOCATION,
+    REGION,
+    Fix,
+    Region,
+    fix_from_record,
+    region_from_record,
+)
 
 FORMAT = 1
 IMPORT_BATCH = 128  # one block of vectors is parsed holding the GIL: keep it short
@@ -50,13 +57,17 @@ class ExportableStore(Protocol):
 
 
 class FixStore(Protocol):
-    """The location fixes (app.storage.locations), exported as lines of kind `location`."""
+    """The location store (app.storage.locations): lines of kind `location` and `region`."""
 
     count: int
 
     def export_batches(self, batch: int = 5000) -> AsyncIterator[list[Fix]]: ...
 
     async def add(self, fixes: Sequence[Fix]) -> int: ...
+
+    def regions(self) -> list[Region]: ...
+
+    async def put_regions(self, regions: Sequence[Region]) -> None: ...
 
 
 def _line(obj: dict[str, Any]) -> bytes:
@@ -126,6 +137,8 @@ async def export_lines(
     if locations is not None:
         async for fixes in locations.export_batches():
             yield b"".join(_line(fix.to_record()) for fix in fixes)
+        regions = await anyio.to_thread.run_sync(locations.regions)
+        yield b"".join(_line(region.to_record()) for region in regions)
 
 
 class _Lines:
@@ -200,6 +213,7 @@ async def import_file(
         expected = (header.get("counts") or {}).get("total")
         batch: list[dict[str, Any]] = []
         fixes: list[Fix] = []
+        regions: list[Region] = []
 
         async def send_fixes() -> None:
             if locations is not None:
@@ -240,12 +254,20 @@ async def import_file(
                         raise ImportFormatError(f"line {number}: {exc}") from exc
                     if len(fixes) >= 5000:
                         await send_fixes()
+                elif kind == REGION:
+                    try:
+                        regions.append(region_from_record(obj))
+                    except ValueError as exc:
+                        raise ImportFormatError(f"line {number}: {exc}") from exc
                 else:
                     raise ImportFormatError(f"line {number}: unknown kind {kind!r}")
         if batch:
             await send()
         if fixes:
             await send_fixes()
+        if regions and locations is not None:
+            await locations.put_regions(regions)
+        counts["regions"] = len(regions)
     finally:
         await anyio.to_thread.run_sync(fh.close)
     return {**counts, "state_files": state_files, "reembedded": not reuse}

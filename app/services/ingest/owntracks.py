@@ -6,10 +6,13 @@ that is a JSON object with a `_type` is acknowledged, whether Hearth keeps it or
 
 - `location` -> a location fix (the fix store, not the event log), once per device + `tst`;
 - `transition` -> a `place` event ("enter Home"), once per device + `tst` + event + place;
-- everything else (`waypoint(s)`, `lwt`, `card`, `cmd`, `encrypted`, `steps`, `beacon`,
-  `status`, `request`, `configuration` ...) is acknowledged and not stored: waypoints
-  are region definitions, not places the phone was; encrypted payloads need the
-  app's key, which Hearth does not have.
+- `waypoint` (one region the owner drew) and `waypoints` (a list of them) -> region
+  definitions beside the fixes, keyed by device + `rid` (else the `tst` the app keeps as
+  the region's id), so an edited region replaces itself; they name the day's stays.
+  A region without a name or a centre (a beacon-only one) is left out;
+- everything else (`lwt`, `card`, `cmd`, `encrypted`, `steps`, `beacon`, `status`,
+  `request`, `configuration` ...) is acknowledged and not stored: encrypted payloads
+  need the app's key, which Hearth does not have.
 An empty body is what the apps POST when a friend is removed; the OwnTracks docs say
 to ignore it, so it is acknowledged too.
 """
@@ -30,9 +33,10 @@ from app.services.ingest.common import (
     small_int,
 )
 from app.storage.events import NewEvent
-from app.storage.locations import Fix
+from app.storage.locations import Fix, Region
 
 ANSWER = b"[]"
+MAX_REGIONS = 500  # per message: a phone has a handful
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Message:
     kind: str
     fixes: list[Fix] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
 
 
 def _topic_device(topic: object) -> str | None:
@@ -69,7 +74,42 @@ def parse(body: bytes, *, header_device: str | None, fallback_device: str) -> Me
         return Message(kind, fixes=[_fix(msg, device)])
     if kind == "transition":
         return Message(kind, events=[_place(msg, device)])
+    if kind == "waypoint":
+        return Message(kind, regions=_regions([msg], device))
+    if kind == "waypoints":
+        listed = msg.get("waypoints")
+        return Message(kind, regions=_regions(listed if isinstance(listed, list) else [], device))
     return Message(kind)
+
+
+def _regions(items: list[Any], device: str) -> list[Region]:
+    """The usable regions of a waypoint list; the last definition of a key wins."""
+    found: dict[str, Region] = {}
+    for item in items[:MAX_REGIONS]:
+        region = _region(item, device) if isinstance(item, dict) else None
+        if region is not None:
+            found[region.key] = region
+    return list(found.values())
+
+
+def _region(msg: dict[str, Any], device: str) -> Region | None:
+    name = device_name(msg.get("desc"))
+    where = coordinates(msg.get("lat"), msg.get("lon"))
+    tst = epoch(msg.get("tst"))
+    if name is None or where is None:
+        return None
+    rid = device_name(msg.get("rid"))
+    key = rid or (f"tst:{tst:.0f}" if tst is not None else f"desc:{name}")
+    rad = small_int(msg.get("rad"))
+    return Region(
+        device=device,
+        key=key,
+        name=name,
+        lat=where[0],
+        lon=where[1],
+        rad=rad if rad is not None and 0 < rad <= 10**7 else None,
+        ts=tst if tst is not None else 0.0,
+    )
 
 
 def _when(msg: dict[str, Any], kind: str) -> float:
@@ -128,14 +168,18 @@ def _place(msg: dict[str, Any], device: str) -> NewEvent:
 class FixSink(Protocol):
     async def add(self, fixes: Sequence[Fix]) -> int: ...
 
+    async def put_regions(self, regions: Sequence[Region]) -> None: ...
+
 
 class EventSink(Protocol):
     async def enqueue(self, events: list[NewEvent]) -> list[bool]: ...
 
 
 async def store(message: Message, *, locations: FixSink, events: EventSink) -> None:
-    """Durable before returning: fixes in one SQLite commit, places in the event journal."""
+    """Durable before returning: fixes and regions in SQLite commits, places in the journal."""
     if message.fixes:
         await locations.add(message.fixes)
+    if message.regions:
+        await locations.put_regions(message.regions)
     if message.events:
         await events.enqueue(message.events)

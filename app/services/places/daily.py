@@ -11,7 +11,7 @@ one block of fixes at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ import anyio.to_thread
 from app.services.places.naming import Named, day_text, place_totals, track_text
 from app.services.places.stays import Point, StayFinder, Track
 from app.storage.events import Event, NewEvent, Scalar
-from app.storage.locations import Fix
+from app.storage.locations import Fix, Region
 
 PLACE = "place"
 ID_PREFIX = "places-day-"
@@ -32,6 +32,8 @@ MAX_NAMES = 2000
 
 class DayFixes(Protocol):
     def iter_range(self, since: float, until: float, batch: int = ...) -> Iterator[list[Fix]]: ...
+
+    def regions(self) -> list[Region]: ...
 
 
 class PlaceLog(Protocol):
@@ -68,19 +70,25 @@ def tracks(fixes: DayFixes, since: float, until: float) -> dict[str, Track]:
     return {device: finder.finish() for device, finder in sorted(finders.items())}
 
 
-def summary(day: date, since: float, found: dict[str, Track], known: list[Named]) -> NewEvent:
+def summary(
+    day: date,
+    since: float,
+    found: dict[str, Track],
+    known: list[Named],
+    regions: Sequence[Region] = (),
+) -> NewEvent:
     """The day's event (pure: what the job writes, given the tracks and known names)."""
     parts: list[tuple[str, str]] = []
     meta: dict[str, Scalar] = {"kind": "day", "date": day.isoformat(), "source": "locations"}
     fixes = distance = walked = stays = 0.0
     for device, track in found.items():
-        totals = place_totals(track, known)
+        totals = place_totals(track, known, regions)
         parts.append((device, track_text(track, totals)))
         fixes += track.fixes
         distance += track.distance_m
         walked += track.walked_m
         stays += len(track.stays)
-    top = place_totals(max(found.values(), key=lambda t: t.fixes), known)
+    top = place_totals(max(found.values(), key=lambda t: t.fixes), known, regions)
     meta |= {
         "devices": ",".join(found)[:200],
         "fixes": int(fixes),
@@ -119,6 +127,7 @@ async def summarize(
     today = datetime.fromtimestamp(now, zone).date()
     written: list[str] = []
     counted = 0
+    regions = await anyio.to_thread.run_sync(fixes.regions)
     for back in range(1, lookback + 1):
         day = today - timedelta(days=back)
         if back > 1 and events.known(event_id(day)):
@@ -128,7 +137,7 @@ async def summarize(
         if not found:
             continue
         named = await known_names(events, since, until)
-        await events.enqueue_upsert([summary(day, since, found, named)])
+        await events.enqueue_upsert([summary(day, since, found, named, regions)])
         written.append(day.isoformat())
         counted += sum(t.fixes for t in found.values())
     return {"days": written, "written": len(written), "fixes": counted}

@@ -1,19 +1,27 @@
 """Names for stays and the day's text a person would search for.
 
-Names come from OwnTracks region transitions (`place` events: "enter Home" with the
-region's `desc` and the phone's position): a transition of that day during a stay names
-it, else the nearest named position within `NAME_RADIUS_M`, else the stay is named by
-its rounded coordinates (3 decimals, about 100 m).
+Names come from OwnTracks: region transitions (`place` events: "enter Home" with the
+region's `desc` and the phone's position) and the regions themselves (waypoints: a
+name, a centre, a radius). A stay is named by, in turn:
+1. a positioned transition during it, within `NAME_RADIUS_M`;
+2. the smallest region that holds it (its radius, at least `REGION_MIN_M`);
+3. the nearest positioned transition of the last months within `NAME_RADIUS_M`;
+4. the one name its unpositioned transitions agree on;
+5. else its rounded coordinates (3 decimals, about 100 m).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from app.services.places.stays import Point, Stay, Track, haversine
+from app.storage.locations import Region
 
 NAME_RADIUS_M = 250.0
+REGION_MIN_M = 50.0  # a stay's centre wanders a little: a tiny region still holds it
+REGION_DEFAULT_M = 100.0  # a region sent without a radius
 EDGE_S = 1800.0  # a transition this close to a stay's ends belongs to it
 MAX_PLACES = 8
 
@@ -36,29 +44,44 @@ def _belongs(named: Named, stay: Stay) -> bool:
     return stay.start - early <= named.ts <= stay.end + late
 
 
-def name_stay(stay: Stay, known: list[Named]) -> str:
+def _nearest(here: Point, group: list[Named]) -> str | None:
+    near = [
+        (haversine(here, Point(0, n.lat, n.lon)), n.name)
+        for n in group
+        if n.lat is not None and n.lon is not None
+    ]
+    near = [pair for pair in near if pair[0] <= NAME_RADIUS_M]
+    return min(near)[1] if near else None
+
+
+def _holding(here: Point, regions: Sequence[Region]) -> str | None:
+    holding = []
+    for region in regions:
+        radius = max(REGION_MIN_M, float(region.rad or REGION_DEFAULT_M))
+        if haversine(here, Point(0, region.lat, region.lon)) <= radius:
+            holding.append((radius, region.name))
+    return min(holding)[1] if holding else None
+
+
+def name_stay(stay: Stay, known: list[Named], regions: Sequence[Region] = ()) -> str:
     during = [n for n in known if _belongs(n, stay)]
     here = Point(0, stay.lat, stay.lon)
-    for group in (during, known):
-        near = [
-            (haversine(here, Point(0, n.lat, n.lon)), n.name)
-            for n in group
-            if n.lat is not None and n.lon is not None
-        ]
-        near = [pair for pair in near if pair[0] <= NAME_RADIUS_M]
-        if near:
-            return min(near)[1]
+    name = _nearest(here, during) or _holding(here, regions) or _nearest(here, known)
+    if name is not None:
+        return name
     unplaced = [n.name for n in during if n.lat is None]
     if len(set(unplaced)) == 1:
         return unplaced[0]
     return f"near {stay.lat:.3f}, {stay.lon:.3f}"
 
 
-def place_totals(track: Track, known: list[Named]) -> list[tuple[str, float]]:
+def place_totals(
+    track: Track, known: list[Named], regions: Sequence[Region] = ()
+) -> list[tuple[str, float]]:
     """(name, seconds) per place, longest first."""
     totals: dict[str, float] = {}
     for stay in track.stays:
-        name = name_stay(stay, known)
+        name = name_stay(stay, known, regions)
         totals[name] = totals.get(name, 0.0) + stay.seconds
     return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
 

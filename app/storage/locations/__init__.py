@@ -4,6 +4,16 @@ Code outside this package uses only the names below.
 """
 
 from app.storage.locations.fix import FIX_PREFIX, LOCATION, Fix, fix_from_record
+from app.storage.locations.region import REGION, Region, region_from_record
 from app.storage.locations.store import LocationStore
 
-__all__ = ["FIX_PREFIX", "LOCATION", "Fix", "LocationStore", "fix_from_record"]
+__all__ = [
+    "FIX_PREFIX",
+    "LOCATION",
+    "REGION",
+    "Fix",
+    "LocationStore",
+    "Region",
+    "fix_from_record",
+    "region_from_record",
+]

@@ -23,6 +23,7 @@ from app.storage.files import FILE_MODE, move_aside, storage_error
 from app.storage.gate import WriteGate
 from app.storage.locations.fix import Fix, parse_fix_id
 from app.storage.locations.reader import COLUMNS, FixReader
+from app.storage.locations.region import Region
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,11 @@ CREATE TABLE IF NOT EXISTS fixes (
     ts INTEGER NOT NULL, dev INTEGER NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL,
     acc INTEGER, alt INTEGER, batt INTEGER, vel INTEGER, tid TEXT,
     PRIMARY KEY (ts, dev)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS regions (
+    dev INTEGER NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL,
+    lat REAL NOT NULL, lon REAL NOT NULL, rad INTEGER, ts REAL NOT NULL,
+    PRIMARY KEY (dev, key)
 ) WITHOUT ROWID;
 """
 
@@ -119,9 +125,7 @@ class LocationStore(FixReader):
             new_devices: dict[str, int] = {}
             try:
                 db.execute("BEGIN IMMEDIATE")
-                for name in sorted({f.device for f in fixes} - self._devices.keys()):
-                    new_devices[name] = self._device(name)
-                devices = {**self._devices, **new_devices}
+                devices = self._with_devices({f.device for f in fixes}, new_devices)
                 rows = [  # unpacking, not attribute access: this runs once per fix
                     (round(ts * 1000), devices[dev], lat, lon, acc, alt, batt, vel, tid)
                     for dev, ts, lat, lon, acc, alt, batt, vel, tid in fixes
@@ -134,12 +138,75 @@ class LocationStore(FixReader):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise _storage(exc, self.path) from exc
-            for name, dev in new_devices.items():
-                self._devices[name] = dev
-                self._names[dev] = name
+            self._remember(new_devices)
             added = db.total_changes - before - len(new_devices)
             self.count += added
             return added
+
+    def _with_devices(self, names: set[str], new_devices: dict[str, int]) -> dict[str, int]:
+        """Inside a transaction: ids for `names`, adding the unknown ones to `new_devices`."""
+        for name in sorted(names - self._devices.keys()):
+            new_devices[name] = self._device(name)
+        return {**self._devices, **new_devices}
+
+    def _remember(self, new_devices: dict[str, int]) -> None:
+        """After the commit: the devices it added are known from now on."""
+        for name, dev in new_devices.items():
+            self._devices[name] = dev
+            self._names[dev] = name
+
+    # -- regions ---------------------------------------------------------------
+
+    async def put_regions(self, regions: Sequence[Region]) -> None:
+        """Store region definitions in one transaction; a redefinition replaces its key's."""
+        if regions:
+            async with self._gate.write():
+                await anyio.to_thread.run_sync(self._put_regions, regions)
+
+    def _put_regions(self, regions: Sequence[Region]) -> None:
+        with self._lock:
+            db = self._db
+            new_devices: dict[str, int] = {}
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                devices = self._with_devices({r.device for r in regions}, new_devices)
+                db.executemany(
+                    "INSERT OR REPLACE INTO regions (dev, key, name, lat, lon, rad, ts) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    [
+                        (devices[r.device], r.key, r.name, r.lat, r.lon, r.rad, r.ts)
+                        for r in regions
+                    ],
+                )
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise _storage(exc, self.path) from exc
+            self._remember(new_devices)
+
+    async def delete_region(self, device: str, key: str) -> bool:
+        dev = self._devices.get(device)
+        if dev is None:
+            return False
+        async with self._gate.write():
+            return await anyio.to_thread.run_sync(self._delete_region, dev, key) > 0
+
+    def _delete_region(self, dev: int, key: str) -> int:
+        with self._lock:
+            try:
+                gone = self._db.execute("DELETE FROM regions WHERE dev = ? AND key = ?", (dev, key))
+            except sqlite3.Error as exc:
+                raise _storage(exc, self.path) from exc
+            return gone.rowcount
+
+    def regions(self) -> list[Region]:
+        """Blocking: every region, oldest definition first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT dev, key, name, lat, lon, rad, ts FROM regions ORDER BY ts, dev, key"
+            ).fetchall()
+        return [Region(self._names.get(dev, str(dev)), *rest) for dev, *rest in rows]
 
     async def delete(self, fix: str) -> bool:
         parsed = parse_fix_id(fix)

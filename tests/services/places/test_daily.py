@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from app.services.places.daily import summarize
+from app.services.places.naming import Named, name_stay
+from app.services.places.stays import Stay
 from app.storage.embeddings import Embedder
 from app.storage.events import EventStore, NewEvent
 from app.storage.gate import WriteGate
-from app.storage.locations import Fix, LocationStore
+from app.storage.locations import Fix, LocationStore, Region
 
 pytestmark = pytest.mark.anyio
 MON = 1_796_601_600.0  # Monday 7 December 2026 00:00 UTC
@@ -82,3 +84,30 @@ async def test_days_are_local_days_and_an_empty_week_writes_nothing(
     assert stats["days"] == ["2026-12-14"]
     event = await events.get("places-day-2026-12-14")
     assert event is not None and event.text.startswith("Places on Monday 14 December 2026: ")
+
+
+async def test_a_region_names_a_stay_without_any_transition(
+    stores: tuple[LocationStore, EventStore],
+) -> None:
+    fixes, events = stores
+    await fixes.add(at_home(MON + 6 * 86400, 3))  # Sunday, no enter/leave sent that day
+    town = Region("phone", "r-town", "Paris", HOME[0], HOME[1], 5000, MON - 90 * 86400)
+    flat = Region("phone", "r-flat", "Home", HOME[0] + 0.0003, HOME[1], 60, MON - 90 * 86400)
+    away = Region("phone", "r-gym", "Gym", HOME[0] + 0.01, HOME[1], 100, MON - 90 * 86400)
+    await fixes.put_regions([town, flat, away])
+    await summarize(fixes, events, tz="UTC", now=NOW)
+    sunday = await events.get("places-day-2026-12-13")
+    assert sunday is not None  # the smallest region that holds the stay (33 m off, 60 m wide)
+    assert sunday.text == "Places on Sunday 13 December 2026: Home 2 h 59 min (stayed put)"
+
+
+def test_a_stay_is_named_by_its_own_transition_then_a_region_then_nearby_names() -> None:
+    stay = Stay(MON, MON + 3600, *HOME, fixes=60)
+    region = Region("phone", "r1", "Home", *HOME, 80, MON - 86400)
+    entered = Named(MON - 60, "Flat 3B", *HOME, event="enter")
+    weeks_ago = Named(MON - 20 * 86400, "Old name", *HOME, event="enter")
+    assert name_stay(stay, [entered, weeks_ago], [region]) == "Flat 3B"
+    assert name_stay(stay, [weeks_ago], [region]) == "Home"
+    assert name_stay(stay, [weeks_ago], []) == "Old name"
+    far = region._replace(lat=HOME[0] + 0.002)  # 222 m away, 80 m wide
+    assert name_stay(stay, [], [far]) == "near 48.857, 2.352"

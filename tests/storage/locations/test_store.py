@@ -9,7 +9,7 @@ import anyio.to_thread
 import pytest
 
 from app.storage.gate import WriteGate
-from app.storage.locations import Fix, LocationStore, fix_from_record
+from app.storage.locations import Fix, LocationStore, Region, fix_from_record, region_from_record
 
 pytestmark = pytest.mark.anyio
 
@@ -107,3 +107,27 @@ async def test_a_time_range_streams_in_blocks_oldest_first(tmp_path: Path) -> No
     assert got[0] == (start + 100, "phone") and got[-1] == (start + 290, "watch")
     assert await anyio.to_thread.run_sync(lambda: list(store.iter_range(0, start))) == []
     store.close()
+
+
+async def test_regions_are_replaced_by_key_and_kept(tmp_path: Path) -> None:
+    store = await open_store(tmp_path)
+    home = Region("phone", "r1", "Home", 48.85, 2.35, 80, 1_700_000_000.0)
+    gym = Region("watch", "tst:1700000100", "Gym", 48.86, 2.36, None, 1_700_000_100.0)
+    await store.put_regions([home, gym])
+    moved = home._replace(name="Home (new flat)", lat=48.9)
+    await store.put_regions([moved])
+    assert store.regions() == [moved, gym]
+    store.close()
+    again = await open_store(tmp_path)
+    assert again.regions() == [moved, gym]
+    assert again.count == 0  # regions are not fixes
+    again.close()
+
+
+def test_region_record_round_trips() -> None:
+    region = Region("phone", "r1", "Home", 48.85, 2.35, 80, 1_700_000_000.0)
+    assert region_from_record(region.to_record()) == region
+    assert region_from_record(region._replace(rad=None).to_record()).rad is None
+    for bad, why in [({"name": ""}, "name"), ({"lat": 95}, "range"), ({"rad": -3}, "rad")]:
+        with pytest.raises(ValueError, match=why):
+            region_from_record({**region.to_record(), **bad})
