@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -48,9 +50,15 @@ def create_app(settings: Settings) -> FastAPI:
             runtime.check_exposure()
             await runtime.start()
             api.state.runtime = runtime
-            api.state.memory = Memory.open(runtime)
-            async with mcp.running():
-                yield
+            memory = api.state.memory = Memory.open(runtime)
+            warming = asyncio.create_task(memory.warm(), name="memory-warm")
+            try:
+                async with mcp.running():
+                    yield
+            finally:
+                warming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warming
         finally:
             await runtime.close()
 

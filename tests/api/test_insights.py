@@ -159,3 +159,16 @@ def test_time_words_restrict_search_and_explicit_bounds_win(app_client: TestClie
     assert odd.status_code == 200 and "interpreted" not in odd.json()
     bad = app_client.get("/v1/search", params={"q": "worried", "since": 10, "until": 5})
     assert bad.status_code == 422
+
+
+def test_the_mood_history_is_read_at_start_not_by_the_first_request(data_dir: Path) -> None:
+    settings = make_settings(data_dir, tz=TZ)
+    with TestClient(create_app(settings), headers=AUTH) as first:
+        post(first, *(mood(time.time() - i * DAY, "good") for i in range(30)))
+    with TestClient(create_app(settings), headers=AUTH) as again:
+        moods = again.app.state.memory.insights.moods  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while len(moods.entries) < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(moods.entries) == 30
+        assert again.get("/v1/insights/mood").json()["logged_days"] >= 29  # a DST night: 2 in 1
