@@ -165,6 +165,8 @@ class DurableDocument(Generic[T]):
             await anyio.to_thread.run_sync(atomic_write, self.path, data)
 
     async def drain(self) -> None:
-        """Wait for writes in flight (used at shutdown and before a backup copy)."""
+        """Wait for writes in flight (used at shutdown and before a backup copy); a
+        deferred value is written now, not after its `DEFER_S`."""
         while self._flusher is not None and not self._flusher.done():
+            self._hurry()
             await asyncio.shield(self._flusher)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import StorageError
+from app.storage import document
 from app.storage.document import DurableDocument
 from app.storage.files import atomic_write, load_or_recover
 from app.storage.gate import WriteGate
@@ -153,5 +154,21 @@ def test_a_deferred_value_is_visible_at_once_and_never_rolled_back(tmp_path: Pat
         with pytest.raises(StorageError):
             await doc.update(lambda _v: ({"n": 3}, None))
         assert doc.value == {"n": 2}
+
+    asyncio.run(main())
+
+
+def test_drain_writes_a_deferred_value_without_waiting_out_its_deferral(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop or a backup copy must not sit out the batching delay of a deferred write."""
+    monkeypatch.setattr(document, "DEFER_S", 3600.0)
+
+    async def main() -> None:
+        doc = _counter_doc(tmp_path / "d.json")
+        doc.load()
+        doc.set_deferred({"n": 7})
+        await asyncio.wait_for(doc.drain(), timeout=30)
+        assert json.loads((tmp_path / "d.json").read_bytes()) == {"n": 7}
 
     asyncio.run(main())
