@@ -33,7 +33,7 @@ from app.services.ingest.common import (
     small_int,
 )
 from app.storage.events import NewEvent
-from app.storage.locations import Fix, Region
+from app.storage.locations import REGION_KEY_MAX, Fix, Region
 
 ANSWER = b"[]"
 MAX_REGIONS = 500  # per message: a phone has a handful
@@ -99,7 +99,7 @@ def _region(msg: dict[str, Any], device: str) -> Region | None:
     if name is None or where is None:
         return None
     rid = device_name(msg.get("rid"))
-    key = rid or (f"tst:{tst:.0f}" if tst is not None else f"desc:{name}")
+    key = (rid or (f"tst:{tst:.0f}" if tst is not None else f"desc:{name}"))[:REGION_KEY_MAX]
     rad = small_int(msg.get("rad"))
     return Region(
         device=device,

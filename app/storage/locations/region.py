@@ -12,8 +12,8 @@ from typing import Any, NamedTuple
 from app.values import is_number
 
 REGION = "region"  # the export line's kind
-MAX_NAME = 200
-MAX_KEY = 64
+REGION_NAME_MAX = 200
+REGION_KEY_MAX = 64
 
 
 class Region(NamedTuple):
@@ -46,8 +46,8 @@ def region_from_record(obj: dict[str, Any]) -> Region:
     device, key, name = (obj.get(k) for k in ("device", "key", "name"))
     for label, value, limit in (
         ("device", device, 64),
-        ("key", key, MAX_KEY),
-        ("name", name, MAX_NAME),
+        ("key", key, REGION_KEY_MAX),
+        ("name", name, REGION_NAME_MAX),
     ):
         if not isinstance(value, str) or not value or len(value) > limit:
             raise ValueError(f"a region needs a {label} of 1-{limit} characters")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from app.services.ingest import owntracks
-from app.storage.locations import Region
+from app.storage.locations import Region, region_from_record
 from tests.utils.apps import OT_WAYPOINT, OT_WAYPOINTS
 
 CAFE = "My favorite coffee shop (Delaville)"
@@ -40,3 +40,10 @@ def test_unusable_entries_are_left_out_and_the_last_definition_wins() -> None:
     assert [(r.key, r.name, r.rad) for r in message.regions] == [("tst:10", "Home (moved)", None)]
     assert parse('{"_type": "waypoints", "waypoints": {"no": "list"}}').regions == []
     assert parse('{"_type": "waypoint", "desc": "x"}').regions == []
+
+
+def test_a_region_without_rid_or_tst_is_keyed_by_its_name_and_exports_cleanly() -> None:
+    body = {"_type": "waypoint", "desc": "N" * 64, "lat": 1, "lon": 2}
+    [region] = parse(json.dumps(body)).regions
+    assert region.key == ("desc:" + "N" * 64)[:64]
+    assert region_from_record(region.to_record()) == region
