@@ -4,9 +4,9 @@ Names come from OwnTracks: region transitions (`place` events: "enter Home" with
 region's `desc` and the phone's position) and the regions themselves (waypoints: a
 name, a centre, a radius). A stay is named by, in turn:
 1. a positioned transition during it, within `NAME_RADIUS_M`;
-2. the smallest region that holds it (its radius, at least `REGION_MIN_M`);
-3. the nearest positioned transition of the last months within `NAME_RADIUS_M`;
-4. the one name its unpositioned transitions agree on;
+2. the one name its unpositioned transitions agree on (the phone's own geofence said so);
+3. the smallest region that holds it (its radius, at least `REGION_MIN_M`);
+4. the nearest positioned transition of the last months within `NAME_RADIUS_M`;
 5. else its rounded coordinates (3 decimals, about 100 m).
 """
 
@@ -66,13 +66,15 @@ def _holding(here: Point, regions: Sequence[Region]) -> str | None:
 def name_stay(stay: Stay, known: list[Named], regions: Sequence[Region] = ()) -> str:
     during = [n for n in known if _belongs(n, stay)]
     here = Point(0, stay.lat, stay.lon)
-    name = _nearest(here, during) or _holding(here, regions) or _nearest(here, known)
-    if name is not None:
-        return name
-    unplaced = [n.name for n in during if n.lat is None]
-    if len(set(unplaced)) == 1:
-        return unplaced[0]
-    return f"near {stay.lat:.3f}, {stay.lon:.3f}"
+    unplaced = {n.name for n in during if n.lat is None}
+    agreed = unplaced.pop() if len(unplaced) == 1 else None
+    return (
+        _nearest(here, during)
+        or agreed
+        or _holding(here, regions)
+        or _nearest(here, known)
+        or f"near {stay.lat:.3f}, {stay.lon:.3f}"
+    )
 
 
 def place_totals(

@@ -107,6 +107,8 @@ def test_a_stay_is_named_by_its_own_transition_then_a_region_then_nearby_names()
     entered = Named(MON - 60, "Flat 3B", *HOME, event="enter")
     weeks_ago = Named(MON - 20 * 86400, "Old name", *HOME, event="enter")
     assert name_stay(stay, [entered, weeks_ago], [region]) == "Flat 3B"
+    unpositioned = Named(MON - 60, "Flat 3B", event="enter")
+    assert name_stay(stay, [unpositioned, weeks_ago], [region]) == "Flat 3B"
     assert name_stay(stay, [weeks_ago], [region]) == "Home"
     assert name_stay(stay, [weeks_ago], []) == "Old name"
     far = region._replace(lat=HOME[0] + 0.002)  # 222 m away, 80 m wide
