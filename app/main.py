@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -57,8 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
                     yield
             finally:
                 warming.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await warming
+                await asyncio.wait([warming])  # never raises the task's own cancellation
         finally:
             await runtime.close()
 

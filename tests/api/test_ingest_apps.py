@@ -127,7 +127,7 @@ def test_waypoints_are_regions_listed_and_deleted_by_full_tokens_only(srv: Serve
     assert mine == [
         {
             "device": "pixel",
-            "key": "f7676c",
+            "key": "tst:1385997757",
             "name": "My favorite coffee shop (Delaville)",
             "lat": 48.87069,
             "lon": 2.34916,
@@ -135,7 +135,7 @@ def test_waypoints_are_regions_listed_and_deleted_by_full_tokens_only(srv: Serve
             "defined_at": 1385997757,
         }
     ]
-    params = {"device": "pixel", "key": "f7676c"}
+    params = {"device": "pixel", "key": "tst:1385997757"}
     refused = httpx.delete(srv.url + "/v1/regions", params=params, headers=read)
     assert refused.status_code == 403
     with srv.client() as client:

@@ -106,7 +106,7 @@ def test_export_and_import_carry_the_fixes(srv: ServerProcess, tmp_path: Path) -
     assert (result["locations"], result["locations_created"], result["regions"]) == (65, 0, 1)
     assert stored(target) == {"old": 40, "new": 25}
     name = "My favorite coffee shop (Delaville)"
-    home = Region("p", "f7676c", name, 48.87069, 2.34916, 50, 1385997757.0)
+    home = Region("p", "tst:1385997757", name, 48.87069, 2.34916, 50, 1385997757.0)
     assert read_store(target)[1] == [home]
 
 

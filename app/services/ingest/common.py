@@ -8,7 +8,8 @@ import re
 from app.values import is_number, parse_iso
 
 MAX_TS = 1e11  # year 5138: anything larger is a unit mistake (milliseconds)
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and lone surrogates (valid in JSON text, not encodable as UTF-8).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def number(value: object) -> float | None:
@@ -50,11 +51,17 @@ def iso_time(value: object) -> float | None:
     return epoch(parse_iso(value, assume_utc=False))
 
 
+def clean_text(value: object, limit: int) -> str | None:
+    """A name as it is stored: printable, encodable, trimmed, at most `limit` characters."""
+    if not isinstance(value, str):
+        return None
+    return _UNSAFE.sub("", value).strip()[:limit] or None
+
+
 def device_name(*candidates: object) -> str | None:
     """The first usable name: printable, trimmed, at most 64 characters."""
     for candidate in candidates:
-        if isinstance(candidate, str):
-            name = _UNSAFE.sub("", candidate).strip()[:64]
-            if name:
-                return name
+        name = clean_text(candidate, 64)
+        if name:
+            return name
     return None

@@ -7,8 +7,8 @@ that is a JSON object with a `_type` is acknowledged, whether Hearth keeps it or
 - `location` -> a location fix (the fix store, not the event log), once per device + `tst`;
 - `transition` -> a `place` event ("enter Home"), once per device + `tst` + event + place;
 - `waypoint` (one region the owner drew) and `waypoints` (a list of them) -> region
-  definitions beside the fixes, keyed by device + `rid` (else the `tst` the app keeps as
-  the region's id), so an edited region replaces itself; they name the day's stays.
+  definitions beside the fixes, keyed by device + the `tst` the app keeps as the region's
+  id (else `rid`), so an edited region replaces itself; they name the day's stays.
   A region without a name or a centre (a beacon-only one) is left out;
 - everything else (`lwt`, `card`, `cmd`, `encrypted`, `steps`, `beacon`, `status`,
   `request`, `configuration` ...) is acknowledged and not stored: encrypted payloads
@@ -27,13 +27,14 @@ from typing import Any, Protocol
 
 from app.errors import IngestFormatError
 from app.services.ingest.common import (
+    clean_text,
     coordinates,
     device_name,
     epoch,
     small_int,
 )
 from app.storage.events import NewEvent
-from app.storage.locations import REGION_KEY_MAX, Fix, Region
+from app.storage.locations import REGION_KEY_MAX, REGION_NAME_MAX, Fix, Region
 
 ANSWER = b"[]"
 MAX_REGIONS = 500  # per message: a phone has a handful
@@ -93,13 +94,15 @@ def _regions(items: list[Any], device: str) -> list[Region]:
 
 
 def _region(msg: dict[str, Any], device: str) -> Region | None:
-    name = device_name(msg.get("desc"))
+    name = clean_text(msg.get("desc"), REGION_NAME_MAX)
     where = coordinates(msg.get("lat"), msg.get("lon"))
     tst = epoch(msg.get("tst"))
     if name is None or where is None:
         return None
-    rid = device_name(msg.get("rid"))
-    key = (rid or (f"tst:{tst:.0f}" if tst is not None else f"desc:{name}"))[:REGION_KEY_MAX]
+    # The booklet: a region keeps its first `tst` when edited and that is its id (every
+    # app version sends it; `rid` came later).
+    rid = clean_text(msg.get("rid"), REGION_KEY_MAX)
+    key = f"tst:{tst:.0f}" if tst is not None else rid or f"desc:{name}"[:REGION_KEY_MAX]
     rad = small_int(msg.get("rad"))
     return Region(
         device=device,
@@ -133,18 +136,20 @@ def _fix(msg: dict[str, Any], device: str) -> Fix:
         alt=small_int(msg.get("alt")),
         batt=small_int(msg.get("batt")),
         vel=small_int(msg.get("vel")),
-        tid=tid[:16] if isinstance(tid, str) and tid else None,
+        tid=clean_text(tid, 16),
     )
 
 
 def _place(msg: dict[str, Any], device: str) -> NewEvent:
     tst = _when(msg, "transition")
-    event = msg.get("event") if isinstance(msg.get("event"), str) else "transition"
+    raw_event = msg.get("event") if isinstance(msg.get("event"), str) else "transition"
     desc, rid = msg.get("desc"), msg.get("rid")
-    place = desc if isinstance(desc, str) and desc else rid if isinstance(rid, str) else ""
+    raw_place = desc if isinstance(desc, str) and desc else rid if isinstance(rid, str) else ""
+    event = clean_text(raw_event, 64) or "transition"
+    place = clean_text(raw_place, REGION_NAME_MAX)  # as a region of that name is stored
     meta: dict[str, Any] = {"device": device, "event": event, "source": "owntracks"}
     if place:
-        meta["place"] = place[:200]
+        meta["place"] = place
     where = coordinates(msg.get("lat"), msg.get("lon"))
     if where is not None:
         meta["lat"], meta["lon"] = where
@@ -153,9 +158,13 @@ def _place(msg: dict[str, Any], device: str) -> NewEvent:
         if value is not None:
             meta[key] = value
     for key in ("tid", "rid", "t"):
-        if isinstance(msg.get(key), str) and msg[key]:
-            meta[key] = msg[key][:64]
-    digest = hashlib.sha256(f"{device}\0{tst}\0{event}\0{place}".encode()).hexdigest()[:24]
+        text = clean_text(msg.get(key), 64)
+        if text:
+            meta[key] = text
+    # The id digests the text as sent (a lone surrogate escaped), as it always has: a
+    # resend of a transition stored before the cleaning is still the same event.
+    sent = f"{device}\0{tst}\0{raw_event}\0{raw_place}".encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(sent).hexdigest()[:24]
     return NewEvent(
         type="place",
         text=f"{event} {place or 'a region'}"[:500],

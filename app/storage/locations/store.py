@@ -10,11 +10,12 @@ and writes hold the data-directory write gate so a backup copies a quiet file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import anyio.to_thread
@@ -118,13 +119,27 @@ class LocationStore(FixReader):
             dev = int(cur.lastrowid or 0)
         return dev
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; on any error (a value SQLite cannot take, too) a
+        ROLLBACK, so the shared connection is never left inside a transaction."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _storage(exc, self.path) from exc
+            raise
+
     def _insert(self, fixes: Sequence[Fix]) -> int:
         with self._lock:
-            db = self._db
-            before = db.total_changes
+            before = self._db.total_changes
             new_devices: dict[str, int] = {}
-            try:
-                db.execute("BEGIN IMMEDIATE")
+            with self._transaction() as db:
                 devices = self._with_devices({f.device for f in fixes}, new_devices)
                 rows = [  # unpacking, not attribute access: this runs once per fix
                     (round(ts * 1000), devices[dev], lat, lon, acc, alt, batt, vel, tid)
@@ -133,13 +148,8 @@ class LocationStore(FixReader):
                 db.executemany(
                     f"INSERT OR IGNORE INTO fixes ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows
                 )
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise _storage(exc, self.path) from exc
             self._remember(new_devices)
-            added = db.total_changes - before - len(new_devices)
+            added = self._db.total_changes - before - len(new_devices)
             self.count += added
             return added
 
@@ -165,10 +175,8 @@ class LocationStore(FixReader):
 
     def _put_regions(self, regions: Sequence[Region]) -> None:
         with self._lock:
-            db = self._db
             new_devices: dict[str, int] = {}
-            try:
-                db.execute("BEGIN IMMEDIATE")
+            with self._transaction() as db:
                 devices = self._with_devices({r.device for r in regions}, new_devices)
                 db.executemany(
                     "INSERT OR REPLACE INTO regions (dev, key, name, lat, lon, rad, ts) "
@@ -178,11 +186,6 @@ class LocationStore(FixReader):
                         for r in regions
                     ],
                 )
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise _storage(exc, self.path) from exc
             self._remember(new_devices)
 
     async def delete_region(self, device: str, key: str) -> bool:

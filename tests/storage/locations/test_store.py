@@ -131,3 +131,23 @@ def test_region_record_round_trips() -> None:
     for bad, why in [({"name": ""}, "name"), ({"lat": 95}, "range"), ({"rad": -3}, "rad")]:
         with pytest.raises(ValueError, match=why):
             region_from_record({**region.to_record(), **bad})
+
+
+async def test_a_write_sqlite_cannot_take_leaves_no_transaction_behind(tmp_path: Path) -> None:
+    """A value SQLite refuses outside its own errors (a lone surrogate cannot be UTF-8)
+    must roll back: the shared connection must not stay in a transaction that the next
+    write fails on and whose rollback would undo writes made meanwhile."""
+    store = await open_store(tmp_path)
+    bad = Region("phone", "r1", "Home\ud800", 48.85, 2.35, 80, 1_700_000_000.0)
+    with pytest.raises(UnicodeEncodeError):
+        await store.put_regions([bad])
+    with pytest.raises(UnicodeEncodeError):
+        await store.add([Fix("phone", 1_700_000_000.0, 48.0, 2.0, tid="\udc00")])
+    good = bad._replace(name="Home")
+    await store.put_regions([good])
+    assert await store.add(fixes(3)) == 3
+    assert await store.delete_region("phone", "r1")
+    store.close()
+    again = await open_store(tmp_path)
+    assert again.count == 3 and again.regions() == []
+    again.close()
