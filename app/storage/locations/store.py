@@ -121,8 +121,10 @@ class LocationStore(FixReader):
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT; on any error (a value SQLite cannot take, too) a
-        ROLLBACK, so the shared connection is never left inside a transaction."""
+        """Every write on the shared connection: BEGIN IMMEDIATE ... COMMIT; on any error
+        (a value SQLite cannot take, too) a ROLLBACK, so the connection is never left
+        inside a transaction, and SQLite's errors become the storage error (disk full:
+        507)."""
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -196,12 +198,8 @@ class LocationStore(FixReader):
             return await anyio.to_thread.run_sync(self._delete_region, dev, key) > 0
 
     def _delete_region(self, dev: int, key: str) -> int:
-        with self._lock:
-            try:
-                gone = self._db.execute("DELETE FROM regions WHERE dev = ? AND key = ?", (dev, key))
-            except sqlite3.Error as exc:
-                raise _storage(exc, self.path) from exc
-            return gone.rowcount
+        with self._lock, self._transaction() as db:
+            return db.execute("DELETE FROM regions WHERE dev = ? AND key = ?", (dev, key)).rowcount
 
     def regions(self) -> list[Region]:
         """Blocking: every region, oldest definition first."""
@@ -221,7 +219,8 @@ class LocationStore(FixReader):
 
     def _delete_one(self, ts_ms: int, dev: int) -> int:
         with self._lock:
-            gone = self._db.execute("DELETE FROM fixes WHERE ts = ? AND dev = ?", (ts_ms, dev))
+            with self._transaction() as db:
+                gone = db.execute("DELETE FROM fixes WHERE ts = ? AND dev = ?", (ts_ms, dev))
             self.count -= gone.rowcount
             return gone.rowcount
 
@@ -245,11 +244,12 @@ class LocationStore(FixReader):
 
     def _delete_chunk(self, cutoff: int) -> int:
         with self._lock:
-            cur = self._db.execute(
-                "DELETE FROM fixes WHERE (ts, dev) IN "
-                "(SELECT ts, dev FROM fixes WHERE ts < ? ORDER BY ts LIMIT ?)",
-                (cutoff, DELETE_CHUNK),
-            )
+            with self._transaction() as db:
+                cur = db.execute(
+                    "DELETE FROM fixes WHERE (ts, dev) IN "
+                    "(SELECT ts, dev FROM fixes WHERE ts < ? ORDER BY ts LIMIT ?)",
+                    (cutoff, DELETE_CHUNK),
+                )
             self.count -= cur.rowcount
             return cur.rowcount
 
