@@ -109,9 +109,10 @@ async def known_names(events: PlaceLog, since: float, until: float) -> list[Name
     for first in range(0, len(ids), 500):
         for event in await events.get_many(ids[first : first + 500]):
             name, lat, lon, kind = (event.metadata.get(k) for k in ("place", "lat", "lon", "event"))
-            if not isinstance(name, str) or not name.strip():
+            # Stripped as regions are named (older events kept the spaces).
+            name = name.strip() if isinstance(name, str) else ""
+            if not name:
                 continue
-            name = name.strip()  # as regions are named (older events kept the spaces)
             kind = kind if isinstance(kind, str) else ""
             if isinstance(lat, int | float) and isinstance(lon, int | float):
                 named.append(Named(event.timestamp, name, float(lat), float(lon), kind))

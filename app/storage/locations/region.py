@@ -18,7 +18,7 @@ REGION_KEY_MAX = 64
 
 class Region(NamedTuple):
     device: str
-    key: str  # the app's id for it: `rid`, else the `tst` it was first defined at
+    key: str  # the app's id for it: the `tst` it was first defined at, else its `rid`
     name: str
     lat: float
     lon: float
