@@ -37,10 +37,9 @@ async function shell(request) {
 async function data(request) {
   const cache = await caches.open(DATA_CACHE);
   const key = new URL(request.url).pathname;
+  let response;
   try {
-    const response = await fetch(request);
-    if (response.status === 200) await cache.put(key, response.clone());
-    return response;
+    response = await fetch(request);
   } catch (err) {
     const saved = await cache.match(key);
     if (!saved) throw err;
@@ -48,6 +47,16 @@ async function data(request) {
     headers.set('X-Hearth-Saved-Copy', '1');
     return new Response(saved.body, { status: saved.status, headers });
   }
+  if (response.status === 200) {
+    // Keeping a copy is a nicety: a failed cache write (busy or full storage) must never
+    // turn the server's fresh answer into the older saved one.
+    try {
+      await cache.put(key, response.clone());
+    } catch {
+      // the next answer is saved instead
+    }
+  }
+  return response;
 }
 
 self.addEventListener('fetch', (event) => {
